@@ -1,0 +1,202 @@
+"""The heap model: cells, first-fit free extents, generations, statistics and a picture."""
+
+from __future__ import annotations
+
+import threading
+import weakref
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Final, final
+
+from ._errors import OutOfMemoryError
+from ._extents import FreeExtents
+
+if TYPE_CHECKING:
+    from ._pointer import Pointer
+
+__all__ = ["Arena", "ArenaStats", "cells_for"]
+
+
+@final
+@dataclass(frozen=True, slots=True)
+class ArenaStats:
+    """A snapshot of an arena's counters, taken under its lock."""
+
+    live_blocks: int
+    live_cells: int
+    allocs: int
+    deallocs: int
+    peak_cells: int
+    capacity: int | None
+    largest_free: int
+    free_cells: int
+    span: int
+    free_extents: int
+    drop_failures: int
+
+
+@final
+class Arena:
+    """A row of cells from which blocks are allocated first-fit, with coalescing on free.
+
+    Args:
+        capacity: the number of cells, or None for an arena that grows on demand.
+
+    Every allocation takes a new generation (a per-arena counter that never wraps), so a
+    stale pointer is recognised even after its address was handed to another block.
+    """
+
+    __slots__ = (
+        "__weakref__",
+        "_allocs",
+        "_capacity",
+        "_deallocs",
+        "_drop_failures",
+        "_free",
+        "_live",
+        "_live_cells",
+        "_lock",
+        "_peak_cells",
+    )
+    __module__ = "owned"
+
+    def __init__(self, capacity: int | None = None) -> None:
+        if capacity is not None:
+            if not isinstance(capacity, int) or isinstance(capacity, bool):
+                raise TypeError(
+                    f"Arena(capacity=...) expects a number of cells (int) or None, "
+                    f"got {type(capacity).__name__}"
+                )
+            if capacity < 0:
+                raise ValueError(
+                    f"Arena(capacity=...) expects a number of cells >= 0, got {capacity}"
+                )
+        self._capacity: Final = capacity
+        self._free = FreeExtents(capacity)
+        # address -> the record that owns the block (an Owned handle or a Pointer), in
+        # allocation order: the arena's own list of what is alive, for stats and leak reports.
+        self._live: dict[int, Any] = {}
+        # Guards _free, _live, the counters, and the state of every handle in this arena.
+        self._lock: Final = threading.Lock()
+        self._allocs = 0
+        self._deallocs = 0
+        self._live_cells = 0
+        self._peak_cells = 0
+        self._drop_failures = 0
+        _ARENAS.add(self)
+
+    @property
+    def capacity(self) -> int | None:
+        """The fixed number of cells, or None for a growing arena."""
+        return self._capacity
+
+    def _allocate(self, record: object, size: int) -> int:
+        """Reserve `size` cells for `record`; return the address. Caller holds no lock."""
+        with self._lock:
+            address = self._free.take(size)
+            if address is None:
+                raise self._out_of_memory(size)
+            self._live[address] = record
+            self._allocs += 1
+            cells = self._live_cells + size
+            self._live_cells = cells
+            if cells > self._peak_cells:
+                self._peak_cells = cells
+        return address
+
+    def _release_locked(self, address: int, size: int) -> None:
+        """Give a block's cells back; the caller holds `_lock`."""
+        del self._live[address]
+        self._free.give_back(address, size)
+        self._deallocs += 1
+        self._live_cells -= size
+
+    def _out_of_memory(self, size: int) -> OutOfMemoryError:
+        assert self._capacity is not None
+        free = self._free
+        return OutOfMemoryError(size, free.largest_free, self._capacity, free.free_cells)
+
+    def alloc(self, value: object, size: int | None = None) -> Pointer:
+        """Allocate a raw block, C style: nothing frees it but `free(pointer)`."""
+        from ._pointer import allocate_pointer
+
+        return allocate_pointer(self, value, size)
+
+    def free(self, pointer: Pointer) -> None:
+        """Free a raw block; a second free raises `DoubleDropError`."""
+        from ._pointer import free_pointer
+
+        free_pointer(self, pointer)
+
+    def stats(self) -> ArenaStats:
+        """Counters and free-space figures, consistent with each other."""
+        with self._lock:
+            free = self._free
+            return ArenaStats(
+                live_blocks=len(self._live),
+                live_cells=self._live_cells,
+                allocs=self._allocs,
+                deallocs=self._deallocs,
+                peak_cells=self._peak_cells,
+                capacity=self._capacity,
+                largest_free=free.largest_free,
+                free_cells=free.free_cells,
+                span=free.end,
+                free_extents=len(free),
+                drop_failures=self._drop_failures,
+            )
+
+    def blocks(self) -> list[tuple[int, int, object]]:
+        """`(address, size, record)` of every live block, in allocation order."""
+        with self._lock:
+            return [(address, record._size, record) for address, record in self._live.items()]
+
+    def render(self, width: int | None = None) -> str:
+        """A one-line map of the cells: `#` used, `.` free, between brackets.
+
+        With `width`, each character stands for several cells: `#` all used, `.` all free,
+        `+` some of each.
+        """
+        if width is not None and (not isinstance(width, int) or width < 1):
+            raise ValueError(f"render(width=...) expects a positive int or None, got {width!r}")
+        with self._lock:
+            span = self._free.end
+            free_extents = list(self._free)
+        used = [True] * span
+        for address, size in free_extents:
+            used[address : address + size] = [False] * size
+        if width is None or span <= width:
+            return "[" + "".join("#" if cell else "." for cell in used) + "]"
+        chunk = -(-span // width)
+        glyphs = []
+        for start in range(0, span, chunk):
+            part = used[start : start + chunk]
+            glyphs.append("#" if all(part) else "." if not any(part) else "+")
+        return "[" + "".join(glyphs) + "]"
+
+    def __repr__(self) -> str:
+        capacity = "growing" if self._capacity is None else f"capacity={self._capacity}"
+        return (
+            f"<owned.Arena {capacity}, {len(self._live)} live blocks, "
+            f"{self._live_cells} live cells>"
+        )
+
+
+_ARENAS: Final[weakref.WeakSet[Arena]] = weakref.WeakSet()
+
+
+def all_arenas() -> list[Arena]:
+    """Every arena still referenced, for dropping the root scope's values at exit."""
+    return list(_ARENAS)
+
+
+def cells_for(value: object, size: object, what: str) -> int:
+    """The cells a value occupies: `size` if given, else `max(1, len(value))` for sized values."""
+    if size is None:
+        if hasattr(type(value), "__len__"):
+            return len(value) or 1  # type: ignore[arg-type]
+        return 1
+    if not isinstance(size, int) or isinstance(size, bool):
+        raise TypeError(f"{what}(size=...) expects a number of cells (int), got {type(size).__name__}")
+    if size <= 0:
+        raise ValueError(f"{what}(size=...) expects a number of cells >= 1, got {size}")
+    return size

@@ -1,0 +1,219 @@
+"""`Ref` and `RefMut`: shared and exclusive borrows of an `Owned` value."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterable, Iterator
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, Generic, NoReturn, TypeVar, final
+
+from typing_extensions import Self
+
+from . import _blame
+from ._scope import ROOT, Scope
+from ._sites import Site, site_of
+from ._states import MUT
+
+if TYPE_CHECKING:
+    from ._handles import Owned
+
+__all__ = ["Ref", "RefMut", "new_ref", "new_ref_mut"]
+
+T = TypeVar("T")
+T_co = TypeVar("T_co", covariant=True)
+U = TypeVar("U")
+_getframe = sys._getframe
+
+# Why a borrow ended, in `_ended_at`: a Site (release() there), a Scope (that scope exited),
+# or this marker (its `with` block ended).
+WITH_BLOCK = "with"
+
+
+class _Borrow:
+    """What Ref and RefMut share: the owner, the scope the borrow ends with, and its sites."""
+
+    __slots__ = ("_active", "_ended_at", "_owner", "_scope", "_site")
+
+    _owner: Owned[Any]
+    _active: bool
+    _scope: Scope
+    _site: Site
+    _ended_at: Site | Scope | str | None
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        raise TypeError(
+            f"{type(self).__name__} has no public constructor: call x.borrow() or "
+            "x.borrow_mut() on an owned.Owned"
+        )
+
+    @property
+    def is_active(self) -> bool:
+        """True until the borrow is released, its scope exits, or its owner is dropped."""
+        return self._active and self._owner._flag >= MUT
+
+    def release(self) -> None:
+        """End the borrow now; releasing an ended borrow does nothing."""
+        self._end(site_of(_getframe(1)))
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self._end(WITH_BLOCK)
+
+    def _end(self, reason: Site | str) -> None:
+        if not self._active:
+            return
+        owner = self._owner
+        with owner._arena._lock:
+            if not self._active:
+                return
+            self._active = False
+            flag = owner._flag
+            if flag > 0:
+                owner._flag = flag - 1
+            elif flag == MUT:
+                owner._flag = 0
+        self._ended_at = reason
+        scope = self._scope
+        if scope is not ROOT:
+            scope._borrows.discard(self)  # type: ignore[arg-type]
+
+    def _end_by(self, scope: Scope) -> None:
+        """End the borrow because its scope exits (the scope forgets it itself)."""
+        if self._active:
+            self._scope = ROOT  # so that _end leaves the scope's set alone
+            self._end(WITH_BLOCK)
+            self._ended_at = scope
+
+    def _checked_owner(self, depth: int) -> Owned[Any]:
+        owner = self._owner
+        if self._active and owner._flag >= MUT:
+            return owner
+        raise _blame.dangling(self, site_of(_getframe(depth + 1)))  # type: ignore[arg-type]
+
+    def __len__(self) -> int:
+        return len(self._checked_owner(1)._value)
+
+    def __contains__(self, item: object) -> bool:
+        return item in self._checked_owner(1)._value
+
+    def __bool__(self) -> bool:
+        return bool(self._checked_owner(1)._value)
+
+    def __copy__(self) -> NoReturn:
+        raise TypeError(
+            f"a {type(self).__name__} cannot be copied: call borrow() again for another borrow"
+        )
+
+    def __reduce_ex__(self, protocol: object) -> NoReturn:
+        raise TypeError(f"a {type(self).__name__} cannot be pickled: pickle its .value instead")
+
+    def __repr__(self) -> str:
+        owner = self._owner
+        state = "active" if self.is_active else "ended"
+        return f"<owned.{type(self).__name__} of {owner!r} ({state})>"
+
+
+@final
+class Ref(_Borrow, Generic[T_co]):
+    """A shared borrow (`&T`): reads only; any number may be active at once."""
+
+    __slots__ = ()
+    __module__ = "owned"
+
+    @property
+    def value(self) -> T_co:
+        owner = self._owner
+        if self._active and owner._flag > 0:
+            return owner._value  # type: ignore[no-any-return]
+        raise _blame.dangling(self, site_of(_getframe(1)))
+
+    def __iter__(self: Ref[Iterable[U]]) -> Iterator[U]:
+        return iter(self._checked_owner(1)._value)
+
+    def __getitem__(self, key: Any) -> Any:
+        return self._checked_owner(1)._value[key]
+
+
+@final
+class RefMut(_Borrow, Generic[T]):
+    """An exclusive borrow (`&mut T`): reads and writes; no other borrow while it is active."""
+
+    __slots__ = ()
+    __module__ = "owned"
+
+    @property
+    def value(self) -> T:
+        owner = self._owner
+        if self._active and owner._flag == MUT:
+            return owner._value  # type: ignore[no-any-return]
+        raise _blame.dangling(self, site_of(_getframe(1)))
+
+    @value.setter
+    def value(self, value: T) -> None:
+        from ._handles import reject_handle
+
+        reject_handle(value, "RefMut.value =")
+        owner = self._owner
+        if self._active and owner._flag == MUT:
+            owner._value = value
+            return
+        raise _blame.dangling(self, site_of(_getframe(1)))
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(self._checked_owner(1)._value)
+
+    def __getitem__(self, key: Any) -> Any:
+        return self._checked_owner(1)._value[key]
+
+    def __setitem__(self, key: Any, item: Any) -> None:
+        self._checked_owner(1)._value[key] = item
+
+    def __delitem__(self, key: Any) -> None:
+        del self._checked_owner(1)._value[key]
+
+
+def new_ref(owner: Owned[T], site: Site, scope: Scope) -> Ref[T]:
+    """Take a shared borrow of `owner` that ends, at the latest, when `scope` exits."""
+    with owner._arena._lock:
+        flag = owner._flag
+        if flag >= 0:
+            owner._flag = flag + 1
+    if flag < 0:
+        raise _blame.borrow_error(owner, site)
+    ref: Ref[T] = object.__new__(Ref)
+    ref._owner = owner
+    ref._active = True
+    ref._scope = scope
+    ref._site = site
+    ref._ended_at = None
+    owner._aux = ref
+    if scope is not ROOT:
+        scope._borrows.add(ref)
+    return ref
+
+
+def new_ref_mut(owner: Owned[T], site: Site, scope: Scope) -> RefMut[T]:
+    """Take an exclusive borrow of `owner` that ends, at the latest, when `scope` exits."""
+    with owner._arena._lock:
+        flag = owner._flag
+        if flag == 0:
+            owner._flag = MUT
+    if flag != 0:
+        raise _blame.borrow_mut_error(owner, site)
+    ref: RefMut[T] = object.__new__(RefMut)
+    ref._owner = owner
+    ref._active = True
+    ref._scope = scope
+    ref._site = site
+    ref._ended_at = None
+    owner._aux = ref
+    if scope is not ROOT:
+        scope._borrows.add(ref)
+    return ref

@@ -1,0 +1,274 @@
+"""`@owned.function`: each call is a scope; arguments are moved or borrowed by annotation."""
+
+from __future__ import annotations
+
+import dis
+import functools
+import inspect
+import sys
+import typing
+from collections.abc import Callable
+from typing import Any, Final, TypeVar
+
+from ._borrows import Ref, RefMut, _Borrow, new_ref, new_ref_mut
+from ._handles import Owned, transfer, undo_transfer
+from ._scope import _ACTIVE, ROOT, Scope, current_scope
+from ._sites import Site, site_of
+
+__all__ = ["function"]
+
+F = TypeVar("F", bound=Callable[..., Any])
+_getframe = sys._getframe
+
+MOVE: Final = "move"
+BORROW: Final = "borrow"
+BORROW_MUT: Final = "borrow_mut"
+
+_KIND_OF_ORIGIN: Final[dict[object, str]] = {Owned: MOVE, Ref: BORROW, RefMut: BORROW_MUT}
+_KIND_OF_NAME: Final = {"Owned": MOVE, "Ref": BORROW, "RefMut": BORROW_MUT}
+
+
+class _Plan:
+    """Which arguments a call moves or borrows, worked out from the annotations once."""
+
+    __slots__ = ("end_site", "keyword", "name", "positional", "var_keyword", "var_positional")
+
+    def __init__(self, fn: Callable[..., Any]) -> None:
+        self.name = getattr(fn, "__qualname__", repr(fn))
+        hints = _hints(fn)
+        self.positional: list[tuple[int, str | None, str]] = []
+        self.keyword: list[tuple[str, str]] = []
+        self.var_positional: tuple[int, str, str] | None = None
+        self.var_keyword: tuple[frozenset[str], str, str] | None = None
+        parameters = inspect.signature(fn).parameters.values()
+        named = frozenset(p.name for p in parameters if p.kind is not p.VAR_KEYWORD)
+        for index, parameter in enumerate(parameters):
+            kind = _kind(hints.get(parameter.name, parameter.annotation))
+            if kind is None:
+                continue
+            if parameter.kind is parameter.POSITIONAL_ONLY:
+                self.positional.append((index, None, kind))
+            elif parameter.kind is parameter.POSITIONAL_OR_KEYWORD:
+                self.positional.append((index, parameter.name, kind))
+            elif parameter.kind is parameter.KEYWORD_ONLY:
+                self.keyword.append((parameter.name, kind))
+            elif parameter.kind is parameter.VAR_POSITIONAL:
+                self.var_positional = (index, parameter.name, kind)
+            else:
+                self.var_keyword = (named, parameter.name, kind)
+        self.end_site = _end_site(fn)
+
+    @property
+    def is_plain(self) -> bool:
+        return not (self.positional or self.keyword or self.var_positional or self.var_keyword)
+
+
+def _hints(fn: Callable[..., Any]) -> dict[str, Any]:
+    try:
+        return typing.get_type_hints(fn, include_extras=True)
+    except Exception:  # unresolvable forward references: read the strings instead
+        return {}
+
+
+def _kind(annotation: object) -> str | None:
+    if isinstance(annotation, str):
+        head = annotation.strip().split("[", 1)[0].strip()
+        return _KIND_OF_NAME.get(head.rsplit(".", 1)[-1])
+    origin = typing.get_origin(annotation)
+    if origin is typing.Annotated:
+        return _kind(typing.get_args(annotation)[0])
+    return _KIND_OF_ORIGIN.get(origin if origin is not None else annotation)
+
+
+def _end_site(fn: Callable[..., Any]) -> Site | None:
+    """The function's last instruction: where its values are dropped, as at Rust's `}`."""
+    code = getattr(fn, "__code__", None)
+    if code is None:
+        return None
+    last = list(dis.get_instructions(code))[-1]
+    return Site(code, last.offset)
+
+
+class _Call:
+    """One call's scope and what it moved or borrowed, so that a refused call can be undone."""
+
+    __slots__ = ("done", "plan", "scope", "site")
+
+    def __init__(self, plan: _Plan, scope: Scope, site: Site) -> None:
+        self.plan = plan
+        self.scope = scope
+        self.site = site
+        self.done: list[tuple[Any, Any]] = []
+
+    def pass_argument(self, value: Any, kind: str, parameter: str) -> Any:
+        if kind == MOVE:
+            if type(value) is not Owned:
+                raise self._wrong_type(value, parameter, "takes ownership (Owned[...])")
+            moved = transfer(value, self.scope, self.site)
+            moved._name = parameter
+            self.done.append((value, moved))
+            return moved
+        if type(value) is Owned:
+            take = new_ref if kind == BORROW else new_ref_mut
+            borrow = take(value, self.site, self.scope)
+            self.done.append((None, borrow))
+            return borrow
+        if type(value) is RefMut or (type(value) is Ref and kind == BORROW):
+            value._checked_owner(2)  # a borrow that has ended cannot be passed on
+            return value
+        expected = "borrows (Ref[...])" if kind == BORROW else "borrows mutably (RefMut[...])"
+        raise self._wrong_type(value, parameter, expected)
+
+    def _wrong_type(self, value: object, parameter: str, expected: str) -> TypeError:
+        hint = (
+            "pass the Owned value or a RefMut"
+            if type(value) is Ref
+            else "wrap the value in owned.Owned(...) first"
+        )
+        return TypeError(
+            f"{self.plan.name}() parameter `{parameter}` {expected}, "
+            f"got {type(value).__name__}: {hint}"
+        )
+
+    def undo(self) -> None:
+        for original, result in reversed(self.done):
+            if original is None:
+                result._end(self.site)
+            else:
+                undo_transfer(original, result)
+
+
+def _prepare(call: _Call, args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[Any, ...]:
+    plan = call.plan
+    new_args: list[Any] | None = None
+    try:
+        for index, name, kind in plan.positional:
+            if index < len(args):
+                if new_args is None:
+                    new_args = list(args)
+                new_args[index] = call.pass_argument(args[index], kind, name or f"#{index}")
+            elif name is not None and name in kwargs:
+                kwargs[name] = call.pass_argument(kwargs[name], kind, name)
+        for name, kind in plan.keyword:
+            if name in kwargs:
+                kwargs[name] = call.pass_argument(kwargs[name], kind, name)
+        if plan.var_positional is not None:
+            start, name, kind = plan.var_positional
+            if start < len(args):
+                if new_args is None:
+                    new_args = list(args)
+                for index in range(start, len(args)):
+                    new_args[index] = call.pass_argument(args[index], kind, f"*{name}")
+        if plan.var_keyword is not None:
+            named, _name, kind = plan.var_keyword
+            for key in kwargs:
+                if key not in named:
+                    kwargs[key] = call.pass_argument(kwargs[key], kind, key)
+    except BaseException:
+        call.undo()
+        raise
+    return args if new_args is None else tuple(new_args)
+
+
+def _new_scope(plan: _Plan, caller: Scope) -> Scope:
+    scope: Scope = object.__new__(Scope)
+    scope.name = plan.name
+    scope.parent = caller
+    scope._arena = caller._arena
+    scope._owned = []
+    scope._borrows = set()
+    scope._dead = 0
+    scope._state = _ACTIVE
+    scope._token = None
+    scope._exited_at = None
+    return scope
+
+
+def _hand_back(result: Any, scope: Scope, caller: Scope) -> None:
+    """Give the caller the Owned values returned (directly or in a returned tuple)."""
+    items = result if type(result) is tuple else (result,)
+    for item in items:
+        if type(item) is Owned and item._scope is scope and item._flag >= -1:
+            item._scope = caller
+            if caller is not ROOT:
+                caller._owned.append(item)
+
+
+def _finish(call: _Call, result: Any, exc: BaseException | None) -> None:
+    scope = call.scope
+    end = call.plan.end_site or call.site
+    scope._detach(end)
+    scope._end_borrows()
+    if exc is None:
+        _hand_back(result, scope, scope.parent or ROOT)
+    scope._drop_values(end, exc)
+
+
+def function(fn: F) -> F:
+    """Make each call a scope that moves `Owned[...]` and borrows `Ref[...]`/`RefMut[...]` args.
+
+    On return the call's borrows end, a returned `Owned` (also inside a returned tuple) goes to
+    the caller, and everything else the call owns is dropped, newest first.
+    """
+    if isinstance(fn, (staticmethod, classmethod)):
+        return type(fn)(function(fn.__func__))  # type: ignore[return-value]
+    if not callable(fn):
+        raise TypeError(f"@owned.function expects a function, got {type(fn).__name__}")
+    if inspect.isgeneratorfunction(fn) or inspect.isasyncgenfunction(fn):
+        raise TypeError(
+            f"@owned.function cannot wrap the generator function {fn.__qualname__}(): "
+            "its scope would have to stay open while the generator is suspended. "
+            "Return a list, or manage an owned.scope() inside the generator"
+        )
+    plans: list[_Plan] = []
+
+    def plan_of() -> _Plan:
+        if not plans:
+            plans.append(_Plan(fn))
+        return plans[0]
+
+    if inspect.iscoroutinefunction(fn):
+
+        @functools.wraps(fn)
+        async def call_async(*args: Any, **kwargs: Any) -> Any:
+            plan = plans[0] if plans else plan_of()
+            caller = current_scope()
+            call = _Call(plan, _new_scope(plan, caller), site_of(_getframe(1)))
+            args = _prepare(call, args, kwargs)
+            call.scope._token = _CURRENT_SET(call.scope)
+            try:
+                result = await fn(*args, **kwargs)
+            except BaseException as exc:
+                _finish(call, None, exc)
+                raise
+            _finish(call, result, None)
+            return result
+
+        return call_async  # type: ignore[return-value]
+
+    @functools.wraps(fn)
+    def call_sync(*args: Any, **kwargs: Any) -> Any:
+        plan = plans[0] if plans else plan_of()
+        caller = current_scope()
+        call = _Call(plan, _new_scope(plan, caller), site_of(_getframe(1)))
+        if not plan.is_plain:
+            args = _prepare(call, args, kwargs)
+        call.scope._token = _CURRENT_SET(call.scope)
+        try:
+            result = fn(*args, **kwargs)
+        except BaseException as exc:
+            _finish(call, None, exc)
+            raise
+        _finish(call, result, None)
+        return result
+
+    return call_sync  # type: ignore[return-value]
+
+
+def _borrow_type_check(value: object) -> bool:
+    return isinstance(value, _Borrow)
+
+
+from ._scope import _CURRENT  # noqa: E402
+
+_CURRENT_SET: Final = _CURRENT.set

@@ -1,0 +1,347 @@
+"""`Owned`: the one owner of a block, and the free functions `move` and `drop`."""
+
+from __future__ import annotations
+
+import copy
+import sys
+from typing import TYPE_CHECKING, Any, Final, Generic, NoReturn, TypeVar, final
+
+from . import _blame
+from ._arena import Arena, cells_for
+from ._scope import _COMPACT_AT, ROOT, Scope, current_scope
+from ._sites import Site, site_of
+from ._states import DROPPED, MOVED, MUT
+
+if TYPE_CHECKING:
+    from ._borrows import Ref, RefMut
+
+__all__ = ["Owned", "drop", "drop_at_exit", "move", "reject_handle", "transfer", "undo_transfer"]
+
+T = TypeVar("T")
+_getframe = sys._getframe
+
+
+
+@final
+class Owned(Generic[T]):
+    """The one owner of a value in an arena block; dropped when its scope ends.
+
+    Args:
+        value: what to own. Mutating it through another Python reference bypasses the checks.
+        arena: where to allocate; default: the current scope's arena.
+        size: cells to occupy; default `max(1, len(value))` for sized values, else 1.
+        name: the name used in error messages; default: the variable it is assigned to.
+    """
+
+    __slots__ = ("_address", "_arena", "_aux", "_flag", "_name", "_scope", "_site", "_size", "_value")
+    __module__ = "owned"
+
+    _value: T
+    _flag: int
+    _arena: Arena
+    _address: int
+    _size: int
+    _scope: Scope
+    _site: Site
+    _name: str | None
+    # While alive: the latest Ref/RefMut taken (named in borrow errors). Once dead: the Site of
+    # the move or drop.
+    _aux: Any
+
+    def __init__(
+        self,
+        value: T,
+        *,
+        arena: Arena | None = None,
+        size: int | None = None,
+        name: str | None = None,
+    ) -> None:
+        if type(value) in _HANDLE_TYPES:
+            reject_handle(value, "Owned")
+        scope = current_scope()
+        if arena is None:
+            arena = scope._arena
+            assert arena is not None
+        elif type(arena) is not Arena:
+            raise TypeError(
+                f"Owned(arena=...) expects an owned.Arena or None, got {type(arena).__name__}"
+            )
+        if size is None and not hasattr(type(value), "__len__"):
+            size = 1
+        else:
+            size = cells_for(value, size, "Owned")
+        if name is not None and type(name) is not str:
+            raise TypeError(f"Owned(name=...) expects a str or None, got {type(name).__name__}")
+        self._value = value
+        self._flag = 0
+        self._arena = arena
+        self._size = size
+        self._scope = scope
+        self._site = site_of(_getframe(1))
+        self._name = name
+        self._aux = None
+        self._address = arena._allocate(self, size)
+        if scope is not ROOT:
+            owned = scope._owned
+            owned.append(self)
+            if scope._dead > _COMPACT_AT and scope._dead * 2 > len(owned):
+                scope.compact()
+
+    @property
+    def value(self) -> T:
+        """The value. Raises while mutably borrowed, or once moved or dropped."""
+        if self._flag >= 0:
+            return self._value
+        raise _blame.read_error(self, site_of(_getframe(1)))
+
+    @value.setter
+    def value(self, value: T) -> None:
+        site = site_of(_getframe(1))
+        if type(value) in _HANDLE_TYPES:
+            reject_handle(value, "Owned.value =")
+        with self._arena._lock:
+            if self._flag == 0:
+                self._value = value
+                return
+        raise _blame.assign_error(self, site)
+
+    @property
+    def is_alive(self) -> bool:
+        """True until the value is moved or dropped. Never raises."""
+        return self._flag >= MUT
+
+    def borrow(self) -> Ref[T]:
+        """A shared borrow (`&x`): any number at once, none while a `RefMut` is active."""
+        return new_ref(self, site_of(_getframe(1)), current_scope())
+
+    def borrow_mut(self) -> RefMut[T]:
+        """An exclusive borrow (`&mut x`): the only borrow while it is active."""
+        return new_ref_mut(self, site_of(_getframe(1)), current_scope())
+
+    def move(self, into: Scope | None = None) -> Owned[T]:
+        """Transfer ownership to a new handle (owned by `into`, default the current scope)."""
+        return self._move(into, site_of(_getframe(1)))
+
+    def _move(self, into: Scope | None, site: Site) -> Owned[T]:
+        if into is None:
+            return transfer(self, current_scope(), site)
+        target = _check_target(into)
+        if target is current_scope():
+            return transfer(self, target, site)
+        moved = transfer(self, ROOT, site)  # owned by nobody's list until adopted below
+        moved._scope = target
+        target.adopt_foreign(moved)
+        return moved
+
+    def drop(self) -> None:
+        """Deallocate now, calling the value's `__drop__()` if it has one."""
+        self._drop(site_of(_getframe(1)))
+
+    def _drop(self, site: Site) -> None:
+        arena = self._arena
+        with arena._lock:
+            if self._flag == 0:
+                value = self._value
+                self._flag = DROPPED
+                self._aux = site
+                self._value = None  # type: ignore[assignment]
+                arena._release_locked(self._address, self._size)
+                dropped = True
+            else:
+                dropped = False
+        if not dropped:
+            if self._flag == DROPPED:
+                raise _blame.double_drop(self, site)
+            raise _blame.move_error(self, site, "drop")
+        _leave_scope(self)
+        hook = getattr(type(value), "__drop__", None)
+        if hook is not None:
+            try:
+                hook(value)
+            except BaseException:
+                with arena._lock:
+                    arena._drop_failures += 1
+                raise
+
+    def clone(self) -> Owned[T]:
+        """A deep copy in a new block of the same arena, owned by the current scope."""
+        site = site_of(_getframe(1))
+        if self._flag < 0:
+            raise _blame.read_error(self, site)
+        twin: Owned[T] = Owned(copy.deepcopy(self._value), arena=self._arena, size=self._size)
+        twin._site = site
+        return twin
+
+    def into_inner(self) -> T:
+        """Move the value out of the arena: the block is freed, `__drop__` is not called."""
+        site = site_of(_getframe(1))
+        arena = self._arena
+        with arena._lock:
+            if self._flag == 0:
+                value = self._value
+                self._flag = MOVED
+                self._aux = site
+                self._value = None  # type: ignore[assignment]
+                arena._release_locked(self._address, self._size)
+                taken = True
+            else:
+                taken = False
+        if not taken:
+            raise _blame.move_error(self, site, "move out of")
+        _leave_scope(self)
+        return value
+
+    @property
+    def address(self) -> int:
+        """The first cell of the block (kept after a move or drop, for messages)."""
+        return self._address
+
+    @property
+    def size(self) -> int:
+        """The block's size in cells."""
+        return self._size
+
+    @property
+    def arena(self) -> Arena:
+        return self._arena
+
+    @property
+    def name(self) -> str | None:
+        """The name errors use: given, or found from the assignment that created the handle."""
+        return _blame.name_of(self)
+
+    def __repr__(self) -> str:
+        flag = self._flag
+        block = f"{self._size} cell{'s' if self._size != 1 else ''} @0x{self._address:x}"
+        if flag == MOVED:
+            return f"<owned.Owned {block} (moved)>"
+        if flag == DROPPED:
+            return f"<owned.Owned {block} (dropped)>"
+        state = "mutably borrowed" if flag == MUT else f"borrowed {flag}x" if flag else "alive"
+        return f"<owned.Owned[{type(self._value).__name__}] {block} ({state})>"
+
+    def __copy__(self) -> NoReturn:
+        raise TypeError(
+            "an Owned value has exactly one owner and cannot be copied: "
+            "use x.clone() for a deep copy, or x.move() to hand it over"
+        )
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> Owned[T]:
+        return self.clone()
+
+    def __reduce_ex__(self, protocol: object) -> NoReturn:
+        raise TypeError(
+            "an Owned value lives in an arena and cannot be pickled: pickle x.value instead"
+        )
+
+
+def transfer(handle: Owned[T], target: Scope, site: Site) -> Owned[T]:
+    """Move `handle` to a new handle owned by `target`, a scope of the calling thread or task."""
+    arena = handle._arena
+    with arena._lock:
+        if handle._flag == 0:
+            moved = object.__new__(Owned)
+            moved._value = handle._value
+            moved._flag = 0
+            moved._arena = arena
+            moved._address = handle._address
+            moved._size = handle._size
+            moved._scope = target
+            moved._site = site
+            moved._name = None
+            moved._aux = None
+            arena._live[handle._address] = moved
+            handle._flag = MOVED
+            handle._aux = site
+            handle._value = None
+        else:
+            moved = None
+    if moved is None:
+        raise _blame.move_error(handle, site, "move out of")
+    _leave_scope(handle)
+    if target is not ROOT:
+        target._owned.append(moved)
+    return moved
+
+
+def undo_transfer(handle: Owned[T], moved: Owned[T]) -> None:
+    """Give `moved`'s block back to `handle`, as if the transfer had never happened."""
+    arena = handle._arena
+    with arena._lock:
+        handle._value = moved._value
+        handle._flag = 0
+        handle._aux = None
+        arena._live[handle._address] = handle
+        moved._flag = MOVED
+        moved._value = None
+    scope = handle._scope
+    if scope is not ROOT:
+        scope._dead -= 1
+
+
+def _leave_scope(handle: Owned[Any]) -> None:
+    scope = handle._scope
+    if scope is not ROOT:
+        scope._dead += 1
+
+
+def _check_target(into: object) -> Scope:
+    if not isinstance(into, Scope):
+        raise TypeError(f"move(into=...) expects an owned.Scope or None, got {type(into).__name__}")
+    if not into.is_active:
+        raise ValueError(
+            f"move(into=...) needs an active scope, but {into!r} is not: "
+            "move into a scope whose `with` block is still running"
+        )
+    return into
+
+
+def drop_at_exit(handle: Owned[Any], site: Site | None) -> BaseException | None:
+    """Drop a value because its scope ended, even if borrowed elsewhere; return what `__drop__` raised."""
+    arena = handle._arena
+    with arena._lock:
+        if handle._flag < MUT:
+            return None
+        value = handle._value
+        handle._flag = DROPPED
+        handle._aux = site if site is not None else handle._scope
+        handle._value = None
+        arena._release_locked(handle._address, handle._size)
+    hook = getattr(type(value), "__drop__", None)
+    if hook is not None:
+        try:
+            hook(value)
+        except BaseException as failure:  # reported by the scope, after every value is dropped
+            with arena._lock:
+                arena._drop_failures += 1
+            return failure
+    return None
+
+
+def move(handle: Owned[T], into: Scope | None = None) -> Owned[T]:
+    """`move(x)` is `x.move()`: a new owner for the same block; `x` is dead afterwards."""
+    if type(handle) is not Owned:
+        raise _blame.not_owned(handle, "move")
+    return handle._move(into, site_of(_getframe(1)))
+
+
+def drop(handle: Owned[Any]) -> None:
+    """`drop(x)` is `x.drop()`: deallocate now; a second drop raises `DoubleDropError`."""
+    if type(handle) is not Owned:
+        raise _blame.not_owned(handle, "drop")
+    handle._drop(site_of(_getframe(1)))
+
+
+def reject_handle(value: object, what: str) -> None:
+    """Refuse to put a handle inside a new block: that would make two owners of one value."""
+    if type(value) in _HANDLE_TYPES:
+        raise TypeError(
+            f"{what} expects a plain value, got a handle ({value!r}): "
+            "move it with x.move(), or own its value with Owned(x.into_inner())"
+        )
+
+
+from ._borrows import Ref, RefMut, new_ref, new_ref_mut  # noqa: E402 - they import Owned's module
+from ._pointer import Pointer  # noqa: E402
+
+_HANDLE_TYPES: Final = frozenset({Owned, Ref, RefMut, Pointer})

@@ -1,0 +1,148 @@
+"""Call sites captured cheaply on the hot path and resolved only when an error needs them."""
+
+from __future__ import annotations
+
+import dis
+import os
+import sys
+from types import CodeType, FrameType
+from typing import Final, final
+
+__all__ = ["Site", "assigned_name", "site_of", "used_name"]
+
+_getframe = sys._getframe
+
+
+@final
+class Site:
+    """A place in the source: a code object and an instruction offset.
+
+    One `Site` exists per (code, offset) pair, so a handle only stores a reference; the file,
+    line, column and function are computed on first use (an error message, a trace).
+    """
+
+    __slots__ = ("code", "offset")
+    __module__ = "owned"
+
+    def __init__(self, code: CodeType, offset: int) -> None:
+        self.code: Final = code
+        self.offset: Final = offset
+
+    @property
+    def filename(self) -> str:
+        return self.code.co_filename
+
+    @property
+    def function(self) -> str:
+        return self.code.co_name
+
+    @property
+    def line(self) -> int:
+        return _position(self.code, self.offset)[0]
+
+    @property
+    def column(self) -> int | None:
+        """1-based column where the expression starts (None where Python does not record it)."""
+        column = _position(self.code, self.offset)[1]
+        return None if column is None else column + 1
+
+    @property
+    def end_column(self) -> int | None:
+        """1-based column just past the expression (None where Python does not record it)."""
+        end = _position(self.code, self.offset)[2]
+        return None if end is None else end + 1
+
+    @property
+    def display_filename(self) -> str:
+        """The filename relative to the working directory when it lies below it."""
+        filename = self.filename
+        try:
+            relative = os.path.relpath(filename)
+        except ValueError:  # another drive on Windows
+            return filename
+        return filename if relative.startswith("..") else relative
+
+    def __str__(self) -> str:
+        return f"{self.display_filename}:{self.line} ({self.function})"
+
+    def __repr__(self) -> str:
+        return f"<owned.Site {self}>"
+
+
+# One dict of sites per code object; a code object lives as long as its function or module,
+# so this grows with the program's text, not with its run time.
+_SITES: dict[CodeType, dict[int, Site]] = {}
+
+
+def site_of(frame: FrameType) -> Site:
+    """The interned `Site` of a frame's current instruction."""
+    code = frame.f_code
+    offset = frame.f_lasti
+    by_offset = _SITES.get(code)
+    if by_offset is None:
+        by_offset = _SITES.setdefault(code, {})
+    site = by_offset.get(offset)
+    if site is None:
+        site = by_offset.setdefault(offset, Site(code, offset))
+    return site
+
+
+def caller_site(depth: int = 1) -> Site:
+    """The site `depth` frames above the caller of this function."""
+    return site_of(_getframe(depth + 1))
+
+
+def _position(code: CodeType, offset: int) -> tuple[int, int | None, int | None]:
+    positions = getattr(code, "co_positions", None)
+    if positions is not None:  # 3.11+: exact columns
+        for index, (line, _end_line, column, end_column) in enumerate(positions()):
+            if index * 2 == offset:
+                return (line or code.co_firstlineno, column, end_column)
+    for start, end, line in code.co_lines():
+        if start <= offset < end and line is not None:
+            return (line, None, None)
+    return (code.co_firstlineno, None, None)
+
+
+_STORES: Final = frozenset({"STORE_FAST", "STORE_NAME", "STORE_GLOBAL", "STORE_DEREF"})
+_TRANSPARENT: Final = frozenset(
+    {"CACHE", "PRECALL", "EXTENDED_ARG", "NOP", "BEFORE_WITH", "SETUP_WITH", "GET_AWAITABLE"}
+)
+
+
+def _instructions_from(site: Site) -> list[dis.Instruction]:
+    instructions = list(dis.get_instructions(site.code))
+    for index, instruction in enumerate(instructions):
+        if instruction.offset >= site.offset:
+            return instructions[index:]
+    return []
+
+
+def assigned_name(site: Site) -> str | None:
+    """The variable that the result of the call at `site` is stored in (`years = Owned(...)`)."""
+    following = _instructions_from(site)[1:]
+    for instruction in following:
+        if instruction.opname in _STORES:
+            return str(instruction.argval)
+        if instruction.opname not in _TRANSPARENT:
+            return None
+    return None
+
+
+_LOADS: Final = frozenset(
+    {"LOAD_FAST", "LOAD_NAME", "LOAD_GLOBAL", "LOAD_DEREF", "LOAD_CLOSURE", "LOAD_FAST_CHECK"}
+)
+
+
+def used_name(site: Site) -> str | None:
+    """The variable whose attribute is read at `site` (`years` in `years.value`)."""
+    instructions = list(dis.get_instructions(site.code))
+    previous: dis.Instruction | None = None
+    for instruction in instructions:
+        if instruction.offset >= site.offset:
+            break
+        if instruction.opname != "CACHE":
+            previous = instruction
+    if previous is not None and previous.opname in _LOADS:
+        return str(previous.argval)
+    return None
