@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final, final
 
 from ._errors import OutOfMemoryError
+from ._events import Event, EventLog
 from ._extents import FreeExtents
 
 if TYPE_CHECKING:
@@ -56,10 +57,11 @@ class Arena:
         "_live_cells",
         "_lock",
         "_peak_cells",
+        "_recorder",
     )
     __module__ = "owned"
 
-    def __init__(self, capacity: int | None = None) -> None:
+    def __init__(self, capacity: int | None = None, *, record_events: bool = False) -> None:
         if capacity is not None:
             if not isinstance(capacity, int) or isinstance(capacity, bool):
                 raise TypeError(
@@ -82,6 +84,12 @@ class Arena:
         self._live_cells = 0
         self._peak_cells = 0
         self._drop_failures = 0
+        if not isinstance(record_events, bool):
+            raise TypeError(
+                f"Arena(record_events=...) expects a bool, got {type(record_events).__name__}"
+            )
+        # None unless recording: every hook on the hot path is one `is not None` test.
+        self._recorder: EventLog | None = EventLog() if record_events else None
         _ARENAS.add(self)
 
     @property
@@ -101,14 +109,39 @@ class Arena:
             self._live_cells = cells
             if cells > self._peak_cells:
                 self._peak_cells = cells
+            if self._recorder is not None:
+                self._recorder("alloc", record, None, None, self._allocs)
         return address
 
-    def _release_locked(self, address: int, size: int) -> None:
-        """Give a block's cells back; the caller holds `_lock`."""
-        del self._live[address]
-        self._free.give_back(address, size)
-        self._deallocs += 1
-        self._live_cells -= size
+    def _release(self, address: int, size: int) -> None:
+        """Give a block's cells back."""
+        with self._lock:
+            record = self._live.pop(address)
+            self._free.give_back(address, size)
+            self._deallocs += 1
+            self._live_cells -= size
+            if self._recorder is not None:
+                self._recorder("dealloc", record, None)
+
+    @property
+    def is_recording(self) -> bool:
+        return self._recorder is not None
+
+    def record_events(self, on: bool = True) -> None:
+        """Start (or stop) recording events; starting again keeps what was recorded."""
+        if on and self._recorder is None:
+            self._recorder = EventLog()
+        elif not on:
+            self._recorder = None
+
+    def events(self) -> list[Event]:
+        """What was recorded, oldest first (empty when recording is off)."""
+        recorder = self._recorder
+        return [] if recorder is None else recorder.events()
+
+    def _count_drop_failure(self) -> None:
+        with self._lock:
+            self._drop_failures += 1
 
     def _out_of_memory(self, size: int) -> OutOfMemoryError:
         assert self._capacity is not None

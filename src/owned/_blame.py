@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
 
 from ._errors import (
     BorrowError,
@@ -15,7 +15,7 @@ from ._errors import (
     UseAfterMoveError,
 )
 from ._sites import Site, assigned_name, used_name
-from ._states import DROPPED, MOVED, MUT
+from ._states import MOVED, MUT
 
 if TYPE_CHECKING:
     from ._borrows import _Borrow
@@ -216,6 +216,20 @@ def dangling(borrow: _Borrow, site: Site) -> DanglingRefError:
     )
 
 
+# The handle classes (registered by the modules that define them): a handle inside a block
+# would make two owners of one value.
+HANDLE_TYPES: Final[set[type]] = set()
+
+
+def reject_handle(value: object, what: str) -> None:
+    """Refuse a handle where a plain value belongs."""
+    if type(value) in HANDLE_TYPES:
+        raise TypeError(
+            f"{what} expects a plain value, got a handle ({value!r}): "
+            "move it with x.move(), or own its value with Owned(x.into_inner())"
+        )
+
+
 def not_owned(value: object, function: str) -> TypeError:
     return TypeError(
         f"{function}() expects an owned.Owned, got {type(value).__name__}"
@@ -224,7 +238,7 @@ def not_owned(value: object, function: str) -> TypeError:
 
 
 __all__ = [
-    "DROPPED",
+    "HANDLE_TYPES",
     "assign_error",
     "borrow_error",
     "borrow_mut_error",
@@ -235,4 +249,5 @@ __all__ = [
     "name_of",
     "not_owned",
     "read_error",
+    "reject_handle",
 ]

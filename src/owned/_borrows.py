@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any, Generic, NoReturn, TypeVar, final
 from typing_extensions import Self
 
 from . import _blame
+from ._blame import HANDLE_TYPES, reject_handle
 from ._scope import ROOT, Scope
 from ._sites import Site, site_of
 from ._states import MUT
@@ -67,19 +68,19 @@ class _Borrow:
         self._end(WITH_BLOCK)
 
     def _end(self, reason: Site | str) -> None:
-        if not self._active:
+        if self._active:
+            self._active = False  # claimed: see _states
+        else:
             return
         owner = self._owner
-        with owner._arena._lock:
-            if not self._active:
-                return
-            self._active = False
-            flag = owner._flag
-            if flag > 0:
-                owner._flag = flag - 1
-            elif flag == MUT:
-                owner._flag = 0
+        flag = owner._flag
+        if flag > 0:
+            owner._flag = flag - 1
+        elif flag == MUT:
+            owner._flag = 0
         self._ended_at = reason
+        if owner._arena._recorder is not None:
+            owner._arena._recorder("release", owner, reason if isinstance(reason, Site) else None)
         scope = self._scope
         if scope is not ROOT:
             scope._borrows.discard(self)  # type: ignore[arg-type]
@@ -157,9 +158,8 @@ class RefMut(_Borrow, Generic[T]):
 
     @value.setter
     def value(self, value: T) -> None:
-        from ._handles import reject_handle
-
-        reject_handle(value, "RefMut.value =")
+        if type(value) in HANDLE_TYPES:
+            reject_handle(value, "RefMut.value =")
         owner = self._owner
         if self._active and owner._flag == MUT:
             owner._value = value
@@ -181,11 +181,10 @@ class RefMut(_Borrow, Generic[T]):
 
 def new_ref(owner: Owned[T], site: Site, scope: Scope) -> Ref[T]:
     """Take a shared borrow of `owner` that ends, at the latest, when `scope` exits."""
-    with owner._arena._lock:
-        flag = owner._flag
-        if flag >= 0:
-            owner._flag = flag + 1
-    if flag < 0:
+    flag = owner._flag
+    if flag >= 0:
+        owner._flag = flag + 1  # claimed: see _states
+    else:
         raise _blame.borrow_error(owner, site)
     ref: Ref[T] = object.__new__(Ref)
     ref._owner = owner
@@ -194,6 +193,8 @@ def new_ref(owner: Owned[T], site: Site, scope: Scope) -> Ref[T]:
     ref._site = site
     ref._ended_at = None
     owner._aux = ref
+    if owner._arena._recorder is not None:
+        owner._arena._recorder("borrow", owner, site)
     if scope is not ROOT:
         scope._borrows.add(ref)
     return ref
@@ -201,11 +202,9 @@ def new_ref(owner: Owned[T], site: Site, scope: Scope) -> Ref[T]:
 
 def new_ref_mut(owner: Owned[T], site: Site, scope: Scope) -> RefMut[T]:
     """Take an exclusive borrow of `owner` that ends, at the latest, when `scope` exits."""
-    with owner._arena._lock:
-        flag = owner._flag
-        if flag == 0:
-            owner._flag = MUT
-    if flag != 0:
+    if owner._flag == 0:
+        owner._flag = MUT  # claimed: see _states
+    else:
         raise _blame.borrow_mut_error(owner, site)
     ref: RefMut[T] = object.__new__(RefMut)
     ref._owner = owner
@@ -214,6 +213,8 @@ def new_ref_mut(owner: Owned[T], site: Site, scope: Scope) -> RefMut[T]:
     ref._site = site
     ref._ended_at = None
     owner._aux = ref
+    if owner._arena._recorder is not None:
+        owner._arena._recorder("borrow_mut", owner, site)
     if scope is not ROOT:
         scope._borrows.add(ref)
     return ref

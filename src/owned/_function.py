@@ -8,12 +8,14 @@ import inspect
 import sys
 import typing
 from collections.abc import Callable
+from types import FrameType
 from typing import Any, Final, TypeVar
 
-from ._borrows import Ref, RefMut, _Borrow, new_ref, new_ref_mut
+from ._borrows import Ref, RefMut, new_ref, new_ref_mut
 from ._handles import Owned, transfer, undo_transfer
-from ._scope import _ACTIVE, ROOT, Scope, current_scope
-from ._sites import Site, site_of
+from ._scope import _ACTIVE, _CURRENT, _EXITED, ROOT, Scope, current_scope
+from ._sites import _SITES, Site, site_of
+from ._states import MUT
 
 __all__ = ["function"]
 
@@ -31,7 +33,15 @@ _KIND_OF_NAME: Final = {"Owned": MOVE, "Ref": BORROW, "RefMut": BORROW_MUT}
 class _Plan:
     """Which arguments a call moves or borrows, worked out from the annotations once."""
 
-    __slots__ = ("end_site", "keyword", "name", "positional", "var_keyword", "var_positional")
+    __slots__ = (
+        "end_site",
+        "is_plain",
+        "keyword",
+        "name",
+        "positional",
+        "var_keyword",
+        "var_positional",
+    )
 
     def __init__(self, fn: Callable[..., Any]) -> None:
         self.name = getattr(fn, "__qualname__", repr(fn))
@@ -57,10 +67,9 @@ class _Plan:
             else:
                 self.var_keyword = (named, parameter.name, kind)
         self.end_site = _end_site(fn)
-
-    @property
-    def is_plain(self) -> bool:
-        return not (self.positional or self.keyword or self.var_positional or self.var_keyword)
+        self.is_plain = not (
+            self.positional or self.keyword or self.var_positional or self.var_keyword
+        )
 
 
 def _hints(fn: Callable[..., Any]) -> dict[str, Any]:
@@ -89,119 +98,123 @@ def _end_site(fn: Callable[..., Any]) -> Site | None:
     return Site(code, last.offset)
 
 
-class _Call:
-    """One call's scope and what it moved or borrowed, so that a refused call can be undone."""
-
-    __slots__ = ("done", "plan", "scope", "site")
-
-    def __init__(self, plan: _Plan, scope: Scope, site: Site) -> None:
-        self.plan = plan
-        self.scope = scope
-        self.site = site
-        self.done: list[tuple[Any, Any]] = []
-
-    def pass_argument(self, value: Any, kind: str, parameter: str) -> Any:
-        if kind == MOVE:
-            if type(value) is not Owned:
-                raise self._wrong_type(value, parameter, "takes ownership (Owned[...])")
-            moved = transfer(value, self.scope, self.site)
-            moved._name = parameter
-            self.done.append((value, moved))
-            return moved
-        if type(value) is Owned:
-            take = new_ref if kind == BORROW else new_ref_mut
-            borrow = take(value, self.site, self.scope)
-            self.done.append((None, borrow))
-            return borrow
-        if type(value) is RefMut or (type(value) is Ref and kind == BORROW):
-            value._checked_owner(2)  # a borrow that has ended cannot be passed on
-            return value
-        expected = "borrows (Ref[...])" if kind == BORROW else "borrows mutably (RefMut[...])"
-        raise self._wrong_type(value, parameter, expected)
-
-    def _wrong_type(self, value: object, parameter: str, expected: str) -> TypeError:
-        hint = (
-            "pass the Owned value or a RefMut"
-            if type(value) is Ref
-            else "wrap the value in owned.Owned(...) first"
-        )
-        return TypeError(
-            f"{self.plan.name}() parameter `{parameter}` {expected}, "
-            f"got {type(value).__name__}: {hint}"
-        )
-
-    def undo(self) -> None:
-        for original, result in reversed(self.done):
-            if original is None:
-                result._end(self.site)
-            else:
-                undo_transfer(original, result)
+def _pass_argument(
+    plan: _Plan, scope: Scope, site: Site, done: list[Any], value: Any, kind: str, parameter: str
+) -> Any:
+    """Move or borrow one argument into the call's scope, recording it in `done` for undo."""
+    if kind == MOVE:
+        if type(value) is not Owned:
+            raise _wrong_type(plan, value, parameter, "takes ownership (Owned[...])")
+        moved = transfer(value, scope, site)
+        moved._name = parameter
+        done.append((value, moved))
+        return moved
+    if type(value) is Owned:
+        borrow = (new_ref if kind == BORROW else new_ref_mut)(value, site, scope)
+        done.append((None, borrow))
+        return borrow
+    if type(value) is RefMut or (type(value) is Ref and kind == BORROW):
+        value._checked_owner(3)  # a borrow that has ended cannot be passed on
+        return value
+    expected = "borrows (Ref[...])" if kind == BORROW else "borrows mutably (RefMut[...])"
+    raise _wrong_type(plan, value, parameter, expected)
 
 
-def _prepare(call: _Call, args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[Any, ...]:
-    plan = call.plan
+def _wrong_type(plan: _Plan, value: object, parameter: str, expected: str) -> TypeError:
+    hint = (
+        "pass the Owned value or a RefMut"
+        if type(value) is Ref
+        else "wrap the value in owned.Owned(...) first"
+    )
+    return TypeError(
+        f"{plan.name}() parameter `{parameter}` {expected}, got {type(value).__name__}: {hint}"
+    )
+
+
+def _undo(done: list[Any], site: Site) -> None:
+    for original, result in reversed(done):
+        if original is None:
+            result._end(site)
+        else:
+            undo_transfer(original, result)
+
+
+def _prepare(
+    plan: _Plan, scope: Scope, site: Site, args: tuple[Any, ...], kwargs: dict[str, Any]
+) -> tuple[Any, ...]:
+    """The arguments as the callee sees them; on any error, nothing has changed."""
     new_args: list[Any] | None = None
+    done: list[Any] = []
     try:
         for index, name, kind in plan.positional:
             if index < len(args):
                 if new_args is None:
                     new_args = list(args)
-                new_args[index] = call.pass_argument(args[index], kind, name or f"#{index}")
+                new_args[index] = _pass_argument(
+                    plan, scope, site, done, args[index], kind, name or f"#{index}"
+                )
             elif name is not None and name in kwargs:
-                kwargs[name] = call.pass_argument(kwargs[name], kind, name)
+                kwargs[name] = _pass_argument(plan, scope, site, done, kwargs[name], kind, name)
         for name, kind in plan.keyword:
             if name in kwargs:
-                kwargs[name] = call.pass_argument(kwargs[name], kind, name)
+                kwargs[name] = _pass_argument(plan, scope, site, done, kwargs[name], kind, name)
         if plan.var_positional is not None:
             start, name, kind = plan.var_positional
             if start < len(args):
                 if new_args is None:
                     new_args = list(args)
                 for index in range(start, len(args)):
-                    new_args[index] = call.pass_argument(args[index], kind, f"*{name}")
+                    new_args[index] = _pass_argument(
+                        plan, scope, site, done, args[index], kind, f"*{name}"
+                    )
         if plan.var_keyword is not None:
             named, _name, kind = plan.var_keyword
             for key in kwargs:
                 if key not in named:
-                    kwargs[key] = call.pass_argument(kwargs[key], kind, key)
+                    kwargs[key] = _pass_argument(plan, scope, site, done, kwargs[key], kind, key)
     except BaseException:
-        call.undo()
+        _undo(done, site)
         raise
     return args if new_args is None else tuple(new_args)
 
 
-def _new_scope(plan: _Plan, caller: Scope) -> Scope:
+def _new_scope(name: str, caller: Scope) -> Scope:
     scope: Scope = object.__new__(Scope)
-    scope.name = plan.name
+    scope.name = name
     scope.parent = caller
     scope._arena = caller._arena
     scope._owned = []
     scope._borrows = set()
     scope._dead = 0
     scope._state = _ACTIVE
-    scope._token = None
     scope._exited_at = None
     return scope
 
 
-def _hand_back(result: Any, scope: Scope, caller: Scope) -> None:
-    """Give the caller the Owned values returned (directly or in a returned tuple)."""
-    items = result if type(result) is tuple else (result,)
-    for item in items:
-        if type(item) is Owned and item._scope is scope and item._flag >= -1:
-            item._scope = caller
-            if caller is not ROOT:
-                caller._owned.append(item)
+def _finish(scope: Scope, end: Site, result: Any, exc: BaseException | None) -> None:
+    """Close a call's scope: end its borrows, hand returned values back, drop the rest."""
+    token = scope._token
+    scope._token = None
+    scope._state = _EXITED
+    scope._exited_at = end
+    _CURRENT_RESET(token)  # type: ignore[arg-type]
+    if scope._borrows:
+        scope._end_borrows()
+    if exc is None and (type(result) is Owned or type(result) is tuple):
+        caller = scope.parent or ROOT
+        for item in result if type(result) is tuple else (result,):
+            if type(item) is Owned and item._scope is scope and item._flag >= MUT:
+                item._scope = caller
+                if caller is not ROOT:
+                    caller._owned.append(item)
+    if scope._owned:
+        scope._drop_values(end, exc)
 
 
-def _finish(call: _Call, result: Any, exc: BaseException | None) -> None:
-    scope = call.scope
-    end = call.plan.end_site or call.site
-    scope._detach(end)
-    scope._end_borrows()
-    if exc is None:
-        _hand_back(result, scope, scope.parent or ROOT)
-    scope._drop_values(end, exc)
+def _call_site(frame: FrameType) -> Site:
+    by_offset = _SITES.get(frame.f_code)
+    site = by_offset.get(frame.f_lasti) if by_offset is not None else None
+    return site if site is not None else site_of(frame)
 
 
 def function(fn: F) -> F:
@@ -232,16 +245,17 @@ def function(fn: F) -> F:
         @functools.wraps(fn)
         async def call_async(*args: Any, **kwargs: Any) -> Any:
             plan = plans[0] if plans else plan_of()
-            caller = current_scope()
-            call = _Call(plan, _new_scope(plan, caller), site_of(_getframe(1)))
-            args = _prepare(call, args, kwargs)
-            call.scope._token = _CURRENT_SET(call.scope)
+            site = _call_site(_getframe(1))
+            scope = _new_scope(plan.name, current_scope())
+            if not plan.is_plain:
+                args = _prepare(plan, scope, site, args, kwargs)
+            scope._token = _CURRENT_SET(scope)
             try:
                 result = await fn(*args, **kwargs)
             except BaseException as exc:
-                _finish(call, None, exc)
+                _finish(scope, plan.end_site or site, None, exc)
                 raise
-            _finish(call, result, None)
+            _finish(scope, plan.end_site or site, result, None)
             return result
 
         return call_async  # type: ignore[return-value]
@@ -249,26 +263,21 @@ def function(fn: F) -> F:
     @functools.wraps(fn)
     def call_sync(*args: Any, **kwargs: Any) -> Any:
         plan = plans[0] if plans else plan_of()
-        caller = current_scope()
-        call = _Call(plan, _new_scope(plan, caller), site_of(_getframe(1)))
+        site = _call_site(_getframe(1))
+        scope = _new_scope(plan.name, current_scope())
         if not plan.is_plain:
-            args = _prepare(call, args, kwargs)
-        call.scope._token = _CURRENT_SET(call.scope)
+            args = _prepare(plan, scope, site, args, kwargs)
+        scope._token = _CURRENT_SET(scope)
         try:
             result = fn(*args, **kwargs)
         except BaseException as exc:
-            _finish(call, None, exc)
+            _finish(scope, plan.end_site or site, None, exc)
             raise
-        _finish(call, result, None)
+        _finish(scope, plan.end_site or site, result, None)
         return result
 
     return call_sync  # type: ignore[return-value]
 
 
-def _borrow_type_check(value: object) -> bool:
-    return isinstance(value, _Borrow)
-
-
-from ._scope import _CURRENT  # noqa: E402
-
 _CURRENT_SET: Final = _CURRENT.set
+_CURRENT_RESET: Final = _CURRENT.reset

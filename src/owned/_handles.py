@@ -7,15 +7,16 @@ import sys
 from typing import TYPE_CHECKING, Any, Final, Generic, NoReturn, TypeVar, final
 
 from . import _blame
+from ._blame import HANDLE_TYPES, reject_handle
 from ._arena import Arena, cells_for
-from ._scope import _COMPACT_AT, ROOT, Scope, current_scope
+from ._scope import _COMPACT_AT, ROOT, Scope, current_scope, drop_at_exit
 from ._sites import Site, site_of
 from ._states import DROPPED, MOVED, MUT
 
 if TYPE_CHECKING:
     from ._borrows import Ref, RefMut
 
-__all__ = ["Owned", "drop", "drop_at_exit", "move", "reject_handle", "transfer", "undo_transfer"]
+__all__ = ["Owned", "drop", "move", "transfer", "undo_transfer"]
 
 T = TypeVar("T")
 _getframe = sys._getframe
@@ -56,7 +57,7 @@ class Owned(Generic[T]):
         size: int | None = None,
         name: str | None = None,
     ) -> None:
-        if type(value) in _HANDLE_TYPES:
+        if type(value) in HANDLE_TYPES:
             reject_handle(value, "Owned")
         scope = current_scope()
         if arena is None:
@@ -97,12 +98,11 @@ class Owned(Generic[T]):
     @value.setter
     def value(self, value: T) -> None:
         site = site_of(_getframe(1))
-        if type(value) in _HANDLE_TYPES:
+        if type(value) in HANDLE_TYPES:
             reject_handle(value, "Owned.value =")
-        with self._arena._lock:
-            if self._flag == 0:
-                self._value = value
-                return
+        if self._flag == 0:
+            self._value = value
+            return
         raise _blame.assign_error(self, site)
 
     @property
@@ -138,29 +138,24 @@ class Owned(Generic[T]):
         self._drop(site_of(_getframe(1)))
 
     def _drop(self, site: Site) -> None:
-        arena = self._arena
-        with arena._lock:
-            if self._flag == 0:
-                value = self._value
-                self._flag = DROPPED
-                self._aux = site
-                self._value = None  # type: ignore[assignment]
-                arena._release_locked(self._address, self._size)
-                dropped = True
-            else:
-                dropped = False
-        if not dropped:
-            if self._flag == DROPPED:
-                raise _blame.double_drop(self, site)
+        if self._flag == 0:
+            self._flag = DROPPED  # claimed: see _states
+        elif self._flag == DROPPED:
+            raise _blame.double_drop(self, site)
+        else:
             raise _blame.move_error(self, site, "drop")
+        value = self._value
+        self._aux = site
+        self._value = None  # type: ignore[assignment]
+        arena = self._arena
+        arena._release(self._address, self._size)
         _leave_scope(self)
         hook = getattr(type(value), "__drop__", None)
         if hook is not None:
             try:
                 hook(value)
             except BaseException:
-                with arena._lock:
-                    arena._drop_failures += 1
+                arena._count_drop_failure()
                 raise
 
     def clone(self) -> Owned[T]:
@@ -175,19 +170,14 @@ class Owned(Generic[T]):
     def into_inner(self) -> T:
         """Move the value out of the arena: the block is freed, `__drop__` is not called."""
         site = site_of(_getframe(1))
-        arena = self._arena
-        with arena._lock:
-            if self._flag == 0:
-                value = self._value
-                self._flag = MOVED
-                self._aux = site
-                self._value = None  # type: ignore[assignment]
-                arena._release_locked(self._address, self._size)
-                taken = True
-            else:
-                taken = False
-        if not taken:
+        if self._flag == 0:
+            self._flag = MOVED  # claimed: see _states
+        else:
             raise _blame.move_error(self, site, "move out of")
+        value = self._value
+        self._aux = site
+        self._value = None  # type: ignore[assignment]
+        self._arena._release(self._address, self._size)
         _leave_scope(self)
         return value
 
@@ -237,27 +227,25 @@ class Owned(Generic[T]):
 
 def transfer(handle: Owned[T], target: Scope, site: Site) -> Owned[T]:
     """Move `handle` to a new handle owned by `target`, a scope of the calling thread or task."""
-    arena = handle._arena
-    with arena._lock:
-        if handle._flag == 0:
-            moved = object.__new__(Owned)
-            moved._value = handle._value
-            moved._flag = 0
-            moved._arena = arena
-            moved._address = handle._address
-            moved._size = handle._size
-            moved._scope = target
-            moved._site = site
-            moved._name = None
-            moved._aux = None
-            arena._live[handle._address] = moved
-            handle._flag = MOVED
-            handle._aux = site
-            handle._value = None
-        else:
-            moved = None
-    if moved is None:
+    if handle._flag == 0:
+        handle._flag = MOVED  # claimed: see _states
+    else:
         raise _blame.move_error(handle, site, "move out of")
+    moved: Owned[T] = object.__new__(Owned)
+    moved._value = handle._value
+    moved._flag = 0
+    moved._arena = arena = handle._arena
+    moved._address = address = handle._address
+    moved._size = handle._size
+    moved._scope = target
+    moved._site = site
+    moved._name = None
+    moved._aux = None
+    arena._live[address] = moved
+    if arena._recorder is not None:
+        arena._recorder("move", moved, site, "root" if target is ROOT else target.name)
+    handle._aux = site
+    handle._value = None  # type: ignore[assignment]
     _leave_scope(handle)
     if target is not ROOT:
         target._owned.append(moved)
@@ -266,14 +254,12 @@ def transfer(handle: Owned[T], target: Scope, site: Site) -> Owned[T]:
 
 def undo_transfer(handle: Owned[T], moved: Owned[T]) -> None:
     """Give `moved`'s block back to `handle`, as if the transfer had never happened."""
-    arena = handle._arena
-    with arena._lock:
-        handle._value = moved._value
-        handle._flag = 0
-        handle._aux = None
-        arena._live[handle._address] = handle
-        moved._flag = MOVED
-        moved._value = None
+    moved._flag = MOVED
+    handle._value = moved._value
+    handle._aux = None
+    handle._arena._live[handle._address] = handle
+    moved._value = None  # type: ignore[assignment]
+    handle._flag = 0
     scope = handle._scope
     if scope is not ROOT:
         scope._dead -= 1
@@ -296,28 +282,6 @@ def _check_target(into: object) -> Scope:
     return into
 
 
-def drop_at_exit(handle: Owned[Any], site: Site | None) -> BaseException | None:
-    """Drop a value because its scope ended, even if borrowed elsewhere; return what `__drop__` raised."""
-    arena = handle._arena
-    with arena._lock:
-        if handle._flag < MUT:
-            return None
-        value = handle._value
-        handle._flag = DROPPED
-        handle._aux = site if site is not None else handle._scope
-        handle._value = None
-        arena._release_locked(handle._address, handle._size)
-    hook = getattr(type(value), "__drop__", None)
-    if hook is not None:
-        try:
-            hook(value)
-        except BaseException as failure:  # reported by the scope, after every value is dropped
-            with arena._lock:
-                arena._drop_failures += 1
-            return failure
-    return None
-
-
 def move(handle: Owned[T], into: Scope | None = None) -> Owned[T]:
     """`move(x)` is `x.move()`: a new owner for the same block; `x` is dead afterwards."""
     if type(handle) is not Owned:
@@ -332,16 +296,8 @@ def drop(handle: Owned[Any]) -> None:
     handle._drop(site_of(_getframe(1)))
 
 
-def reject_handle(value: object, what: str) -> None:
-    """Refuse to put a handle inside a new block: that would make two owners of one value."""
-    if type(value) in _HANDLE_TYPES:
-        raise TypeError(
-            f"{what} expects a plain value, got a handle ({value!r}): "
-            "move it with x.move(), or own its value with Owned(x.into_inner())"
-        )
 
-
-from ._borrows import Ref, RefMut, new_ref, new_ref_mut  # noqa: E402 - they import Owned's module
+from ._borrows import Ref, RefMut, new_ref, new_ref_mut  # noqa: E402 - they import this module
 from ._pointer import Pointer  # noqa: E402
 
-_HANDLE_TYPES: Final = frozenset({Owned, Ref, RefMut, Pointer})
+HANDLE_TYPES.update((Owned, Ref, RefMut, Pointer))

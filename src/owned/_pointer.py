@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 from typing import TYPE_CHECKING, Any, Generic, TypeVar, final
 
+from ._blame import reject_handle
 from ._errors import DoubleDropError, UseAfterDropError
 from ._sites import Site, assigned_name, site_of
 
@@ -94,8 +95,6 @@ def describe_block(address: int, size: int, generation: int) -> str:
 
 def allocate_pointer(arena: Arena, value: object, size: object) -> Pointer[Any]:
     from ._arena import cells_for
-    from ._handles import reject_handle
-
     reject_handle(value, "Arena.alloc")
     cells = cells_for(value, size, "Arena.alloc")
     pointer: Pointer[Any] = object.__new__(Pointer)
@@ -120,13 +119,12 @@ def free_pointer(arena: Arena, pointer: object) -> None:
             "free it with the arena that allocated it"
         )
     site = site_of(_getframe(2))
-    with arena._lock:
-        freed_at = pointer._freed_at
-        if freed_at is None:
-            pointer._freed_at = site
-            arena._release_locked(pointer.address, pointer._size)
-            pointer._value = None
-            return
+    freed_at = pointer._freed_at
+    if freed_at is None:
+        pointer._freed_at = site  # claimed: a test and a store with no call between
+        arena._release(pointer.address, pointer._size)
+        pointer._value = None
+        return
     raise DoubleDropError(
         f"attempting double-free on `{_name(pointer)}` "
         f"({describe_block(pointer.address, pointer._size, pointer.generation)})",

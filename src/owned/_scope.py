@@ -11,12 +11,13 @@ from typing import TYPE_CHECKING, Any, Final, final
 
 from ._arena import Arena, all_arenas
 from ._sites import Site, site_of
+from ._states import DROPPED, MUT
 
 if TYPE_CHECKING:
     from ._borrows import Ref, RefMut
     from ._handles import Owned
 
-__all__ = ["ROOT", "Scope", "current_scope", "scope"]
+__all__ = ["ROOT", "Scope", "current_scope", "drop_at_exit", "scope"]
 
 _getframe = sys._getframe
 
@@ -147,8 +148,6 @@ class Scope:
                 borrow._end_by(self)
 
     def _drop_values(self, site: Site, exc: BaseException | None) -> None:
-        from ._handles import drop_at_exit
-
         owned = self._owned
         if not owned:
             return
@@ -179,6 +178,30 @@ class Scope:
         name = "root" if self is ROOT else repr(self.name) if self.name else hex(id(self))
         state = ("fresh", "active", "exited")[self._state]
         return f"<owned.Scope {name} ({state})>"
+
+
+def drop_at_exit(handle: Owned[Any], site: Site | None) -> BaseException | None:
+    """Drop a value because its scope ended, even if borrowed elsewhere (those borrows dangle).
+
+    Returns what `__drop__` raised, for the scope to report once every value is dropped.
+    """
+    if handle._flag >= MUT:
+        handle._flag = DROPPED  # claimed: see _states
+    else:
+        return None
+    value = handle._value
+    handle._aux = site if site is not None else handle._scope
+    handle._value = None
+    arena = handle._arena
+    arena._release(handle._address, handle._size)
+    hook = getattr(type(value), "__drop__", None)
+    if hook is not None:
+        try:
+            hook(value)
+        except BaseException as failure:
+            arena._count_drop_failure()
+            return failure
+    return None
 
 
 def report_drop_failures(
@@ -238,7 +261,7 @@ def scope(name: str | None = None, *, arena: Arena | None = None) -> Scope:
 @atexit.register
 def _drop_root_values() -> None:
     """The end of `main`: drop what the root scope still owns, newest first."""
-    from ._handles import Owned, drop_at_exit
+    from ._handles import Owned
 
     failures: list[BaseException] = []
     for arena in all_arenas():

@@ -111,11 +111,14 @@ _TRANSPARENT: Final = frozenset(
 
 
 def _instructions_from(site: Site) -> list[dis.Instruction]:
+    """The instruction at `site` and those after it (an offset may point into its caches)."""
     instructions = list(dis.get_instructions(site.code))
+    start = 0
     for index, instruction in enumerate(instructions):
-        if instruction.offset >= site.offset:
-            return instructions[index:]
-    return []
+        if instruction.offset > site.offset:
+            break
+        start = index
+    return instructions[start:]
 
 
 def assigned_name(site: Site) -> str | None:
@@ -135,14 +138,8 @@ _LOADS: Final = frozenset(
 
 
 def used_name(site: Site) -> str | None:
-    """The variable whose attribute is read at `site` (`years` in `years.value`)."""
-    instructions = list(dis.get_instructions(site.code))
-    previous: dis.Instruction | None = None
-    for instruction in instructions:
-        if instruction.offset >= site.offset:
-            break
-        if instruction.opname != "CACHE":
-            previous = instruction
-    if previous is not None and previous.opname in _LOADS:
-        return str(previous.argval)
+    """The variable loaded just before the instruction at `site` (`years` in `years.value`)."""
+    instructions = [i for i in dis.get_instructions(site.code) if i.offset <= site.offset]
+    if len(instructions) >= 2 and instructions[-2].opname in _LOADS:
+        return str(instructions[-2].argval)
     return None

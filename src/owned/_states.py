@@ -1,4 +1,11 @@
-"""The states of an `Owned` handle, shared by the modules that read its `_flag`."""
+"""The states of an `Owned` handle, shared by the modules that read its `_flag`.
+
+Every change of `_flag` is a test and a store with no call in between (`if h._flag == 0:
+h._flag = MOVED`). CPython's GIL hands over to another thread only at calls and backward
+jumps, so each such transition is atomic without a lock, and a handle raced by two threads is
+claimed by exactly one of them. The arena's lock guards what the arena shares: its free
+extents, its map of live blocks and its counters.
+"""
 
 from typing import Final
 

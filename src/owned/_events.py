@@ -1,0 +1,145 @@
+"""Recording what happens in an arena (allocations, moves, borrows, drops) for traces and tools."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any, Final, Literal, final
+
+from ._sites import Site, assigned_name
+
+__all__ = ["Event", "EventKind", "EventLog"]
+
+EventKind = Literal["alloc", "dealloc", "move", "borrow", "borrow_mut", "release"]
+_perf_counter_ns: Final = time.perf_counter_ns
+
+
+@final
+@dataclass(frozen=True, slots=True)
+class Event:
+    """One ownership event of one block.
+
+    Attributes:
+        kind: alloc, dealloc, move, borrow, borrow_mut or release.
+        name: the value's variable name where it could be found.
+        address, size, generation: the block.
+        site: where in the program it happened (None where no single line did it).
+        time_ns: `time.perf_counter_ns()` when it happened.
+        detail: for a move, the scope that receives the value; for a dealloc, "moved out"
+            (`into_inner`), "scope exit" or None (an explicit drop or free).
+        value_type: the type name of the value.
+    """
+
+    kind: EventKind
+    name: str | None
+    address: int
+    size: int
+    generation: int
+    site: Site | None
+    time_ns: int
+    detail: str | None
+    value_type: str
+
+    @property
+    def filename(self) -> str | None:
+        return None if self.site is None else self.site.filename
+
+    @property
+    def line(self) -> int | None:
+        return None if self.site is None else self.site.line
+
+    @property
+    def function(self) -> str | None:
+        return None if self.site is None else self.site.function
+
+    def as_dict(self) -> dict[str, Any]:
+        """The event as plain JSON-ready data."""
+        return {
+            "kind": self.kind,
+            "name": self.name,
+            "address": self.address,
+            "size": self.size,
+            "generation": self.generation,
+            "file": self.filename,
+            "line": self.line,
+            "function": self.function,
+            "time_ns": self.time_ns,
+            "detail": self.detail,
+            "type": self.value_type,
+        }
+
+
+@final
+class EventLog:
+    """The arena's recorder: appends raw tuples on the hot path, builds `Event`s on request."""
+
+    __slots__ = ("_raw",)
+
+    def __init__(self) -> None:
+        self._raw: list[tuple[str, Any, Site | None, str | None, int, str, int]] = []
+
+    def __call__(
+        self,
+        kind: str,
+        record: Any,
+        site: Site | None,
+        detail: str | None = None,
+        generation: int = 0,
+    ) -> None:
+        value_type = type(record._value).__name__
+        raw = (kind, record, site, detail, _perf_counter_ns(), value_type, generation)
+        self._raw.append(raw)
+
+    def events(self) -> list[Event]:
+        """The events so far, oldest first."""
+        generations: dict[int, int] = {}
+        value_types: dict[int, str] = {}
+        events = []
+        for kind, record, site, detail, time_ns, value_type, generation in self._raw:
+            address = _address(record)
+            if kind == "alloc":
+                generations[address] = generation
+                value_types[address] = value_type
+            events.append(
+                Event(
+                    kind=kind,  # type: ignore[arg-type]
+                    name=_name(record),
+                    address=address,
+                    size=record._size,
+                    generation=generations.get(address, 0),
+                    site=site if site is not None else _site(kind, record),
+                    time_ns=time_ns,
+                    detail=detail,
+                    value_type=value_types.get(address, value_type),
+                )
+            )
+        return events
+
+    def clear(self) -> None:
+        self._raw.clear()
+
+
+def _address(record: Any) -> int:
+    return record._address if hasattr(record, "_address") else record.address  # type: ignore[no-any-return]
+
+
+def _site(kind: str, record: Any) -> Site | None:
+    """Where an alloc or dealloc happened, read from the record (which keeps it)."""
+    if kind not in ("alloc", "dealloc"):
+        return None
+    if kind == "alloc":
+        return getattr(record, "_site", None) or record._allocated_at  # type: ignore[no-any-return]
+    end = getattr(record, "_aux", None) or getattr(record, "_freed_at", None)
+    if isinstance(end, Site):
+        return end
+    exited_at = getattr(end, "_exited_at", None)  # dropped by its scope's exit
+    return exited_at if isinstance(exited_at, Site) else None
+
+
+def _name(record: Any) -> str | None:
+    from ._blame import name_of
+    from ._handles import Owned
+
+    if type(record) is Owned:
+        return name_of(record)
+    return assigned_name(record._allocated_at)
