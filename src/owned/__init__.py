@@ -2,6 +2,7 @@
 
 from ._arena import Arena as Arena
 from ._arena import ArenaStats as ArenaStats
+from ._arena import DropFailure as DropFailure
 from ._borrows import Ref as Ref
 from ._borrows import RefMut as RefMut
 from ._errors import BorrowError as BorrowError
@@ -13,6 +14,7 @@ from ._errors import OutOfMemoryError as OutOfMemoryError
 from ._errors import OwnershipError as OwnershipError
 from ._errors import UseAfterDropError as UseAfterDropError
 from ._errors import UseAfterMoveError as UseAfterMoveError
+from ._events import Event as Event
 from ._function import function as function
 from ._handles import Owned as Owned
 from ._handles import drop as drop
@@ -30,6 +32,8 @@ __all__ = [
     "BorrowMutError",
     "DanglingRefError",
     "DoubleDropError",
+    "DropFailure",
+    "Event",
     "MoveWhileBorrowedError",
     "OutOfMemoryError",
     "Owned",

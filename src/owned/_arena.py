@@ -14,7 +14,7 @@ from ._extents import FreeExtents
 if TYPE_CHECKING:
     from ._pointer import Pointer
 
-__all__ = ["Arena", "ArenaStats", "cells_for"]
+__all__ = ["Arena", "ArenaStats", "DropFailure", "all_arenas", "cells_for", "record_new_arenas"]
 
 
 @final
@@ -33,6 +33,31 @@ class ArenaStats:
     span: int
     free_extents: int
     drop_failures: int
+
+
+@final
+class DropFailure:
+    """A `__drop__` that raised: which value, and what it raised."""
+
+    __slots__ = ("error", "record")
+    __module__ = "owned"
+
+    def __init__(self, record: object, error: BaseException) -> None:
+        self.record = record
+        self.error = error
+
+    def __repr__(self) -> str:
+        return f"<owned.DropFailure {self.record!r}: {type(self.error).__name__}: {self.error}>"
+
+
+# New arenas record events while this is set (python -m owned trace turns it on).
+_record_new_arenas = False
+
+
+def record_new_arenas(on: bool) -> None:
+    """Make every Arena created from now on record events (or stop doing so)."""
+    global _record_new_arenas
+    _record_new_arenas = bool(on)
 
 
 @final
@@ -83,13 +108,14 @@ class Arena:
         self._deallocs = 0
         self._live_cells = 0
         self._peak_cells = 0
-        self._drop_failures = 0
+        self._drop_failures: list[DropFailure] = []
         if not isinstance(record_events, bool):
             raise TypeError(
                 f"Arena(record_events=...) expects a bool, got {type(record_events).__name__}"
             )
         # None unless recording: every hook on the hot path is one `is not None` test.
-        self._recorder: EventLog | None = EventLog() if record_events else None
+        record = record_events or _record_new_arenas
+        self._recorder: EventLog | None = EventLog() if record else None
         _ARENAS.add(self)
 
     @property
@@ -139,9 +165,14 @@ class Arena:
         recorder = self._recorder
         return [] if recorder is None else recorder.events()
 
-    def _count_drop_failure(self) -> None:
+    def _count_drop_failure(self, record: object, failure: BaseException) -> None:
         with self._lock:
-            self._drop_failures += 1
+            self._drop_failures.append(DropFailure(record, failure))
+
+    def drop_failures(self) -> list[DropFailure]:
+        """Every `__drop__` that raised in this arena (the block was freed all the same)."""
+        with self._lock:
+            return list(self._drop_failures)
 
     def _out_of_memory(self, size: int) -> OutOfMemoryError:
         assert self._capacity is not None
@@ -175,7 +206,7 @@ class Arena:
                 free_cells=free.free_cells,
                 span=free.end,
                 free_extents=len(free),
-                drop_failures=self._drop_failures,
+                drop_failures=len(self._drop_failures),
             )
 
     def blocks(self) -> list[tuple[int, int, object]]:

@@ -34,7 +34,18 @@ class Owned(Generic[T]):
         name: the name used in error messages; default: the variable it is assigned to.
     """
 
-    __slots__ = ("_address", "_arena", "_aux", "_flag", "_name", "_scope", "_site", "_size", "_value")
+    __slots__ = (
+        "_address",
+        "_allocated_at",
+        "_arena",
+        "_aux",
+        "_flag",
+        "_name",
+        "_scope",
+        "_site",
+        "_size",
+        "_value",
+    )
     __module__ = "owned"
 
     _value: T
@@ -43,7 +54,8 @@ class Owned(Generic[T]):
     _address: int
     _size: int
     _scope: Scope
-    _site: Site
+    _site: Site  # where this handle was made: the allocation, or the move that made it
+    _allocated_at: Site  # where the block was allocated, kept across moves
     _name: str | None
     # While alive: the latest Ref/RefMut taken (named in borrow errors). Once dead: the Site of
     # the move or drop.
@@ -78,7 +90,7 @@ class Owned(Generic[T]):
         self._arena = arena
         self._size = size
         self._scope = scope
-        self._site = site_of(_getframe(1))
+        self._site = self._allocated_at = site_of(_getframe(1))
         self._name = name
         self._aux = None
         self._address = arena._allocate(self, size)
@@ -154,8 +166,8 @@ class Owned(Generic[T]):
         if hook is not None:
             try:
                 hook(value)
-            except BaseException:
-                arena._count_drop_failure()
+            except BaseException as failure:
+                arena._count_drop_failure(self, failure)
                 raise
 
     def clone(self) -> Owned[T]:
@@ -164,7 +176,7 @@ class Owned(Generic[T]):
         if self._flag < 0:
             raise _blame.read_error(self, site)
         twin: Owned[T] = Owned(copy.deepcopy(self._value), arena=self._arena, size=self._size)
-        twin._site = site
+        twin._site = twin._allocated_at = site
         return twin
 
     def into_inner(self) -> T:
@@ -194,6 +206,16 @@ class Owned(Generic[T]):
     @property
     def arena(self) -> Arena:
         return self._arena
+
+    @property
+    def allocated_at(self) -> Site:
+        """Where the block was allocated (the `Owned(...)` call, kept across moves)."""
+        return self._allocated_at
+
+    @property
+    def scope(self) -> Scope:
+        """The scope that owns (or last owned) the value."""
+        return self._scope
 
     @property
     def name(self) -> str | None:
@@ -239,6 +261,7 @@ def transfer(handle: Owned[T], target: Scope, site: Site) -> Owned[T]:
     moved._size = handle._size
     moved._scope = target
     moved._site = site
+    moved._allocated_at = handle._allocated_at
     moved._name = None
     moved._aux = None
     arena._live[address] = moved

@@ -199,7 +199,7 @@ def drop_at_exit(handle: Owned[Any], site: Site | None) -> BaseException | None:
         try:
             hook(value)
         except BaseException as failure:
-            arena._count_drop_failure()
+            arena._count_drop_failure(handle, failure)
             return failure
     return None
 
