@@ -15,7 +15,7 @@ from ._errors import (
     UseAfterMoveError,
 )
 from ._sites import Site, assigned_name, used_name
-from ._states import MOVED, MUT
+from ._states import DROPPED, MOVED, MUT
 
 if TYPE_CHECKING:
     from ._borrows import _Borrow
@@ -182,7 +182,9 @@ def dangling(borrow: _Borrow, site: Site) -> DanglingRefError:
     owner = borrow._owner
     name = name_of(owner)
     what = f"`{name}`" if name else "the value"
-    if borrow._active:  # the owner went away while the borrow was still active
+    ended = borrow._ended_at
+    owner_gone = owner._flag == DROPPED and (borrow._active or isinstance(ended, Scope))
+    if owner_gone:  # the owner was dropped while (or as) the borrow ended: rustc's E0597
         return DanglingRefError(
             f"{what} does not live long enough",
             name=name,
@@ -196,7 +198,6 @@ def dangling(borrow: _Borrow, site: Site) -> DanglingRefError:
             dropped_at=_end_site(owner),
             used_at=site,
         )
-    ended = borrow._ended_at
     if isinstance(ended, Scope):
         headline = f"borrow of {what} used after its scope ended"
         end_label, end_site = "borrow ended here, at the end of its scope", ended._exited_at
