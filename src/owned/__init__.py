@@ -51,3 +51,17 @@ __all__ = [
     "move",
     "scope",
 ]
+
+
+def _report_public_module() -> None:
+    """Make `repr()` and tracebacks say `owned.Owned`, not `owned._handles.Owned` (as trio does)."""
+    for name in __all__:
+        public = globals()[name]
+        if (getattr(public, "__module__", None) or "").startswith("owned."):
+            try:
+                public.__module__ = "owned"
+            except (AttributeError, TypeError):  # pragma: no cover - e.g. a builtin alias
+                pass
+
+
+_report_public_module()

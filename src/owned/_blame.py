@@ -21,10 +21,15 @@ if TYPE_CHECKING:
     from ._borrows import _Borrow
     from ._handles import Owned
 
-_CLONE_HELP = (
-    "borrow the value instead (x.borrow(), or a Ref[...] parameter), or clone it "
-    "if the performance cost is acceptable (x.clone())"
-)
+
+
+def _clone_help(name: str | None) -> str:
+    x = name or "x"
+    return (
+        f"consider borrowing instead of moving (`{x}.borrow()`, or a `Ref[...]` parameter), "
+        f"or cloning the value if the performance cost is acceptable (`{x}.clone()`)"
+    )
+
 _RELEASE_HELP = "end the borrow first: leave its `with` block, or call release() on it"
 
 
@@ -64,7 +69,7 @@ def dead_use(handle: Owned[Any], site: Site) -> OwnershipError:
             f"use of moved value {what}",
             name=name,
             labels=(("value moved here", _end_site(handle)), ("value used here after move", site)),
-            help=_CLONE_HELP,
+            help=_clone_help(name),
             moved_at=_end_site(handle),
             used_at=site,
         )
