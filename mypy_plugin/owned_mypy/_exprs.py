@@ -1,0 +1,276 @@
+"""Expressions in evaluation order: the uses, moves, drops and rebindings they perform.
+
+mypy's visitor classes are compiled traits that interpreted code cannot subclass, so nodes
+are dispatched on their type here. An expression type without an entry performs nothing that
+the analysis follows (literals, type-level expressions, lambdas): staying silent is safe.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, Final
+
+from mypy.nodes import (
+    AssignmentExpr,
+    AwaitExpr,
+    CallExpr,
+    CastExpr,
+    ComparisonExpr,
+    ConditionalExpr,
+    DictExpr,
+    DictionaryComprehension,
+    Expression,
+    GeneratorExpr,
+    IndexExpr,
+    IntExpr,
+    ListComprehension,
+    ListExpr,
+    MemberExpr,
+    NameExpr,
+    OpExpr,
+    SetComprehension,
+    SetExpr,
+    SliceExpr,
+    StarExpr,
+    TupleExpr,
+    TypeApplication,
+    UnaryExpr,
+    Var,
+    YieldExpr,
+    YieldFromExpr,
+)
+
+from ._effects import Effects
+from ._state import Kind, State, Tracker, join
+
+
+class ExpressionWalker:
+    """Applies the effects of expressions to a `Tracker`'s state, in Python's evaluation order."""
+
+    def __init__(self, tracker: Tracker, effects: Effects) -> None:
+        self.tracker = tracker
+        self.effects = effects
+
+    def expr(self, expr: Expression | None) -> None:
+        """Evaluate `expr` on the current state."""
+        if expr is None or self.tracker.state is None:
+            return
+        handler = _EXPRESSIONS.get(type(expr))
+        if handler is not None:
+            handler(self, expr)
+
+    def raised(self) -> None:
+        """The current point raises (a `NoReturn` call): the rest of the path is unreachable."""
+        self.tracker.state = None
+
+    def bind(self, target: Expression) -> None:
+        """Apply an assignment to `target` (after its value was evaluated)."""
+        if isinstance(target, NameExpr):
+            if isinstance(target.node, Var):
+                self.tracker.revive(target.node)
+        elif isinstance(target, TupleExpr | ListExpr):
+            for item in target.items:
+                self.bind(item)
+        elif isinstance(target, StarExpr):
+            self.bind(target.expr)
+        elif isinstance(target, MemberExpr):
+            self.expr(target.expr)
+        elif isinstance(target, IndexExpr):
+            self.expr(target.base)
+            self.expr(target.index)
+
+    def condition(self, expr: Expression) -> tuple[State | None, State | None]:
+        """Evaluate a condition; return the states where it is true and where it is false.
+
+        `x.is_alive` narrows: the handle is alive where it is true. `not`, `and`, `or` combine.
+        """
+        tracker = self.tracker
+        if tracker.state is None:
+            return None, None
+        if isinstance(expr, UnaryExpr) and expr.op == "not":
+            when_true, when_false = self.condition(expr.expr)
+            return when_false, when_true
+        if isinstance(expr, OpExpr) and expr.op in ("and", "or"):
+            left_true, left_false = self.condition(expr.left)
+            tracker.state = left_true if expr.op == "and" else left_false
+            if expr.right_unreachable:
+                tracker.state = None
+            right_true, right_false = self.condition(expr.right)
+            if expr.op == "and":
+                return right_true, join(left_false, right_false)
+            return join(left_true, right_true), right_false
+        var = self.effects.liveness_check(expr)
+        if var is not None:
+            state = tracker.state
+            tracker.assume_alive(var)
+            when_true = tracker.state
+            tracker.state = state
+            tracker.assume_dead(var)
+            return when_true, tracker.state
+        self.expr(expr)
+        state = tracker.state
+        truth = _literal_truth(expr)
+        return (None if truth is False else state), (None if truth is True else state)
+
+    # One handler per expression type, registered in _EXPRESSIONS below.
+
+    def _name(self, o: NameExpr) -> None:
+        state = self.tracker.state
+        if state and o.node in state and self.effects.was_checked(o):
+            assert isinstance(o.node, Var)
+            self.tracker.use(o.node, o)
+
+    def _member(self, o: MemberExpr) -> None:
+        if self.effects.liveness_check(o) is None:
+            self.expr(o.expr)
+
+    def _call(self, o: CallExpr) -> None:
+        if o.analyzed is not None:
+            # cast() is a plain use; reveal_type()/assert_type() only concern the static type.
+            if isinstance(o.analyzed, CastExpr):
+                self.expr(o.analyzed.expr)
+            return
+        tracker = self.tracker
+        consumed = self.effects.consumed(o) if self.effects.was_checked(o) else []
+        # A consumed name is checked by the consumption itself (a drop of a dropped value is
+        # a double drop, not a use), so its occurrence is not visited as a use.
+        skipped = {id(name) for _, name, _ in consumed}
+        callee = o.callee
+        if not (isinstance(callee, MemberExpr) and id(callee.expr) in skipped):
+            self.expr(callee)
+        for arg in o.args:
+            if id(arg) not in skipped:
+                self.expr(arg)
+        for kind, name, var in consumed:
+            tracker.consume(var, kind, name)
+        if tracker.state is not None and self.effects.is_noreturn(o):
+            self.raised()
+
+    def _assignment_expr(self, o: AssignmentExpr) -> None:
+        self.expr(o.value)
+        self.bind(o.target)
+
+    def _conditional(self, o: ConditionalExpr) -> None:
+        when_true, when_false = self.condition(o.cond)
+        self.tracker.state = when_true
+        self.expr(o.if_expr)
+        after_true = self.tracker.state
+        self.tracker.state = when_false
+        self.expr(o.else_expr)
+        self.tracker.state = join(after_true, self.tracker.state)
+
+    def _op(self, o: OpExpr) -> None:
+        if o.op not in ("and", "or"):
+            self.expr(o.left)
+            self.expr(o.right)
+            return
+        when_true, when_false = self.condition(o.left)
+        # The right operand runs only when the left one does not decide the result.
+        if o.op == "and":
+            shortcut, self.tracker.state = when_false, when_true
+        else:
+            shortcut, self.tracker.state = when_true, when_false
+        if o.right_unreachable:
+            self.tracker.state = None
+        self.expr(o.right)
+        self.tracker.state = join(shortcut, self.tracker.state)
+
+    def _generator(self, o: GeneratorExpr) -> None:
+        # Only the first iterable is evaluated at once; the rest runs lazily, maybe never.
+        self.expr(o.sequences[0])
+
+    def _comprehension(self, o: ListComprehension | SetComprehension) -> None:
+        # An eager comprehension's clauses are followed once, whatever the length.
+        generator = o.generator
+        self._clauses(generator.indices, generator.sequences, generator.condlists)
+        self.expr(generator.left_expr)
+
+    def _dict_comprehension(self, o: DictionaryComprehension) -> None:
+        self._clauses(o.indices, o.sequences, o.condlists)
+        self.expr(o.key)
+        self.expr(o.value)
+
+    def _clauses(
+        self,
+        indices: list[Expression],
+        sequences: list[Expression],
+        condlists: list[list[Expression]],
+    ) -> None:
+        for index, sequence, conditions in zip(indices, sequences, condlists, strict=False):
+            self.expr(sequence)
+            self.bind(index)
+            for condition in conditions:
+                self.expr(condition)
+
+    def _items(self, o: ListExpr | TupleExpr | SetExpr) -> None:
+        for item in o.items:
+            self.expr(item)
+
+    def _dict(self, o: DictExpr) -> None:
+        for key, value in o.items:
+            self.expr(key)
+            self.expr(value)
+
+    def _index(self, o: IndexExpr) -> None:
+        self.expr(o.base)
+        self.expr(o.index)
+
+    def _comparison(self, o: ComparisonExpr) -> None:
+        for operand in o.operands:
+            self.expr(operand)
+
+    def _slice(self, o: SliceExpr) -> None:
+        self.expr(o.begin_index)
+        self.expr(o.end_index)
+        self.expr(o.stride)
+
+    def _inner(
+        self,
+        o: UnaryExpr | StarExpr | AwaitExpr | YieldExpr | YieldFromExpr | TypeApplication,
+    ) -> None:
+        self.expr(o.expr)
+
+
+_EXPRESSIONS: Final[dict[type[Expression], Callable[[ExpressionWalker, Any], None]]] = {
+    NameExpr: ExpressionWalker._name,
+    MemberExpr: ExpressionWalker._member,
+    CallExpr: ExpressionWalker._call,
+    AssignmentExpr: ExpressionWalker._assignment_expr,
+    ConditionalExpr: ExpressionWalker._conditional,
+    OpExpr: ExpressionWalker._op,
+    GeneratorExpr: ExpressionWalker._generator,
+    ListComprehension: ExpressionWalker._comprehension,
+    SetComprehension: ExpressionWalker._comprehension,
+    DictionaryComprehension: ExpressionWalker._dict_comprehension,
+    ListExpr: ExpressionWalker._items,
+    TupleExpr: ExpressionWalker._items,
+    SetExpr: ExpressionWalker._items,
+    DictExpr: ExpressionWalker._dict,
+    IndexExpr: ExpressionWalker._index,
+    ComparisonExpr: ExpressionWalker._comparison,
+    SliceExpr: ExpressionWalker._slice,
+    UnaryExpr: ExpressionWalker._inner,
+    StarExpr: ExpressionWalker._inner,
+    AwaitExpr: ExpressionWalker._inner,
+    YieldExpr: ExpressionWalker._inner,
+    YieldFromExpr: ExpressionWalker._inner,
+    TypeApplication: ExpressionWalker._inner,
+    CastExpr: ExpressionWalker._inner,
+}
+
+
+def consume_returned(walker: ExpressionWalker, value: Expression) -> None:
+    """Apply `return x`: returning a name moves its handle to the caller."""
+    var = walker.effects.tracked(value)
+    if var is not None and isinstance(value, NameExpr):
+        walker.tracker.consume(var, Kind.MOVE, value)
+    else:
+        walker.expr(value)
+
+
+def _literal_truth(expr: Expression) -> bool | None:
+    if isinstance(expr, NameExpr) and expr.fullname in ("builtins.True", "builtins.False"):
+        return expr.fullname == "builtins.True"
+    if isinstance(expr, IntExpr):
+        return expr.value != 0
+    return None

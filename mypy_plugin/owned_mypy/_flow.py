@@ -1,0 +1,482 @@
+"""Statements and control flow: branches join, loops run to a fixed point, exits are routed.
+
+`FlowAnalyzer` walks one body (a function's, or a module's top level) with a `Tracker`.
+`break`, `continue`, `return` and exceptions leave the current path; they are routed to the
+innermost frame that receives them (a loop, a `try` with handlers or `finally`, a `with` whose
+context manager may swallow exceptions), which joins them where control flow resumes.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any, Final
+
+from mypy.nodes import (
+    AssertStmt,
+    AssignmentStmt,
+    Block,
+    BreakStmt,
+    ClassDef,
+    ContinueStmt,
+    Decorator,
+    DelStmt,
+    Expression,
+    ExpressionStmt,
+    ForStmt,
+    FuncDef,
+    FuncItem,
+    IfStmt,
+    MatchStmt,
+    NameExpr,
+    OperatorAssignmentStmt,
+    OverloadedFuncDef,
+    RaiseStmt,
+    RefExpr,
+    ReturnStmt,
+    Statement,
+    TempNode,
+    TryStmt,
+    TupleExpr,
+    Var,
+    WhileStmt,
+    WithStmt,
+)
+from mypy.patterns import (
+    AsPattern,
+    ClassPattern,
+    MappingPattern,
+    OrPattern,
+    Pattern,
+    SequencePattern,
+    StarredPattern,
+    ValuePattern,
+)
+
+from ._effects import Effects
+from ._exprs import ExpressionWalker, consume_returned
+from ._state import State, Tracker, join, join_all, mark_carried
+
+_MAX_LOOP_ROUNDS: Final = 12
+"""The lattice is small (a few events per name); real loops converge in two or three rounds."""
+
+
+class Exit(enum.Enum):
+    """A way of leaving the current path other than falling through."""
+
+    BREAK = "break"
+    CONTINUE = "continue"
+    RETURN = "return"
+    RAISE = "raise"
+
+
+class _LoopFrame:
+    __slots__ = ("breaks", "continues", "sites")
+
+    def __init__(self) -> None:
+        self.breaks: list[State] = []
+        self.continues: list[State] = []
+        self.sites: set[NameExpr] = set()
+
+
+class _TryFrame:
+    __slots__ = ("catching", "caught", "finally_entries", "has_finally")
+
+    def __init__(self, *, catching: bool, has_finally: bool) -> None:
+        self.catching = catching
+        self.has_finally = has_finally
+        self.caught: list[State] = []
+        self.finally_entries: dict[Exit, list[State]] = {}
+
+
+class _WithFrame:
+    __slots__ = ("swallowed",)
+
+    def __init__(self) -> None:
+        self.swallowed: list[State] = []
+
+
+_Frame = _LoopFrame | _TryFrame | _WithFrame
+
+
+class FlowAnalyzer(ExpressionWalker):
+    """Walks the statements of one body; nested function bodies are collected, not walked."""
+
+    def __init__(self, tracker: Tracker, effects: Effects) -> None:
+        super().__init__(tracker, effects)
+        self.nested: list[FuncItem] = []
+        self._frames: list[_Frame] = []
+        self._guards = 0
+        """How many frames on the stack receive exceptions: only then are they recorded."""
+
+    # Routing of exits.
+
+    def leave(self, exit_: Exit) -> None:
+        """End the current path with `exit_`, handing its state to the frame that receives it."""
+        state = self.tracker.state
+        self.tracker.state = None
+        if state is not None:
+            self._route(exit_, state, len(self._frames))
+
+    def raised(self) -> None:
+        self.leave(Exit.RAISE)
+
+    def _route(self, exit_: Exit, state: State, depth: int) -> None:
+        for frame in reversed(self._frames[:depth]):
+            if isinstance(frame, _LoopFrame):
+                if exit_ is Exit.BREAK:
+                    frame.breaks.append(state)
+                    return
+                if exit_ is Exit.CONTINUE:
+                    frame.continues.append(state)
+                    return
+            elif isinstance(frame, _TryFrame):
+                if exit_ is Exit.RAISE and frame.catching:
+                    frame.caught.append(state)
+                    return
+                if frame.has_finally:
+                    frame.finally_entries.setdefault(exit_, []).append(state)
+                    return
+            elif exit_ is Exit.RAISE:
+                frame.swallowed.append(state)
+                return
+
+    def _may_raise_here(self) -> None:
+        state = self.tracker.state
+        if self._guards and state is not None:
+            self._route(Exit.RAISE, state, len(self._frames))
+
+    @contextmanager
+    def _frame(self, frame: _Frame, *, guard: bool) -> Iterator[None]:
+        self._frames.append(frame)
+        self._guards += guard
+        try:
+            yield
+        finally:
+            self._frames.pop()
+            self._guards -= guard
+
+    @contextmanager
+    def _silenced(self) -> Iterator[None]:
+        self.tracker.reporter.silent += 1
+        try:
+            yield
+        finally:
+            self.tracker.reporter.silent -= 1
+
+    # Blocks and simple statements.
+
+    def stmt(self, statement: Statement) -> None:
+        """Execute one statement on the current state."""
+        handler = _STATEMENTS.get(type(statement))
+        if handler is not None:
+            handler(self, statement)
+
+    def block(self, o: Block) -> None:
+        tracker = self.tracker
+        if o.is_unreachable:
+            tracker.state = None
+            return
+        self._may_raise_here()
+        for statement in o.body:
+            if tracker.state is None:
+                return
+            self.stmt(statement)
+            self._may_raise_here()
+
+    def _expression_stmt(self, o: ExpressionStmt) -> None:
+        self.expr(o.expr)
+
+    def _assignment(self, o: AssignmentStmt) -> None:
+        if isinstance(o.rvalue, TempNode):
+            return  # `x: T` without a value binds nothing
+        self.expr(o.rvalue)
+        for target in o.lvalues:
+            self.bind(target)
+
+    def _operator_assignment(self, o: OperatorAssignmentStmt) -> None:
+        self.expr(o.lvalue)
+        self.expr(o.rvalue)
+        self.bind(o.lvalue)
+
+    def _del(self, o: DelStmt) -> None:
+        targets = o.expr.items if isinstance(o.expr, TupleExpr) else [o.expr]
+        for target in targets:
+            if isinstance(target, NameExpr) and isinstance(target.node, Var):
+                self.tracker.revive(target.node)  # `del x` ends the tracking of `x`
+            else:
+                self.expr(target)
+
+    def _assert(self, o: AssertStmt) -> None:
+        when_true, when_false = self.condition(o.expr)
+        self.tracker.state = when_false
+        self.leave(Exit.RAISE)
+        self.tracker.state = when_true
+
+    def _return(self, o: ReturnStmt) -> None:
+        if o.expr is not None:
+            consume_returned(self, o.expr)
+        self.leave(Exit.RETURN)
+
+    def _raise(self, o: RaiseStmt) -> None:
+        if o.expr is not None:
+            self.expr(o.expr)
+        if o.from_expr is not None:
+            self.expr(o.from_expr)
+        self.leave(Exit.RAISE)
+
+    def _break(self, o: BreakStmt) -> None:
+        self.leave(Exit.BREAK)
+
+    def _continue(self, o: ContinueStmt) -> None:
+        self.leave(Exit.CONTINUE)
+
+    # Definitions: decorators and defaults run now, bodies later (analysed on their own).
+
+    def _func_def(self, o: FuncDef) -> None:
+        for argument in o.arguments:
+            if argument.initializer is not None:
+                self.expr(argument.initializer)
+        self.nested.append(o)
+
+    def _decorator(self, o: Decorator) -> None:
+        for decorator in o.decorators:
+            self.expr(decorator)
+        self._func_def(o.func)
+
+    def _overloaded(self, o: OverloadedFuncDef) -> None:
+        for item in o.items:
+            self.stmt(item)
+        if o.impl is not None:
+            self.stmt(o.impl)
+
+    def _class_def(self, o: ClassDef) -> None:
+        for decorator in o.decorators:
+            self.expr(decorator)
+        for base in o.base_type_exprs:
+            self.expr(base)
+        self.block(o.defs)  # a class body runs at once, like inline code
+
+    # Branches.
+
+    def _if(self, o: IfStmt) -> None:
+        tracker = self.tracker
+        ends: list[State | None] = []
+        for condition, body in zip(o.expr, o.body, strict=False):
+            when_true, when_false = self.condition(condition)
+            tracker.state = when_true
+            self.block(body)
+            ends.append(tracker.state)
+            tracker.state = when_false
+        if o.unreachable_else:
+            tracker.state = None
+        if o.else_body is not None:
+            self.block(o.else_body)
+        ends.append(tracker.state)
+        tracker.state = join_all(ends)
+
+    def _match(self, o: MatchStmt) -> None:
+        tracker = self.tracker
+        self.expr(o.subject)
+        entry = tracker.state
+        ends: list[State | None] = []
+        for pattern, guard, body in zip(o.patterns, o.guards, o.bodies, strict=False):
+            tracker.state = entry
+            self._match_pattern(pattern)
+            if guard is not None:
+                when_true, when_false = self.condition(guard)
+                entry = join(entry, when_false)
+                tracker.state = when_true
+            self.block(body)
+            ends.append(tracker.state)
+        if not (o.patterns and _irrefutable(o.patterns[-1]) and o.guards[-1] is None):
+            ends.append(entry)
+        tracker.state = join_all(ends)
+
+    def _match_pattern(self, pattern: Pattern) -> None:
+        """Apply a pattern: its value expressions are uses, its captures rebind names."""
+        if isinstance(pattern, ValuePattern):
+            self.expr(pattern.expr)
+        elif isinstance(pattern, ClassPattern):
+            self.expr(pattern.class_ref)
+        elif isinstance(pattern, MappingPattern):
+            for key in pattern.keys:
+                self.expr(key)
+        for subpattern in _subpatterns(pattern):
+            self._match_pattern(subpattern)
+        capture = _capture(pattern)
+        if capture is not None:
+            self.bind(capture)
+
+    # Loops.
+
+    def _while(self, o: WhileStmt) -> None:
+        def one_round() -> State | None:
+            when_true, when_false = self.condition(o.expr)
+            self.tracker.state = when_true
+            self.block(o.body)
+            return when_false
+
+        self._loop(one_round, o.else_body)
+
+    def _for(self, o: ForStmt) -> None:
+        self.expr(o.expr)
+
+        def one_round() -> State | None:
+            exhausted = self.tracker.state
+            self.bind(o.index)
+            self.block(o.body)
+            return exhausted
+
+        self._loop(one_round, o.else_body)
+
+    def _loop(self, one_round: Callable[[], State | None], else_body: Block | None) -> None:
+        """Run a loop body until its head state is stable, then once more to report."""
+        tracker = self.tracker
+        frame = _LoopFrame()
+        head = tracker.state
+        with self._frame(frame, guard=False):
+            tracker.loop_sites.append(frame.sites)
+            with self._silenced():
+                for _ in range(_MAX_LOOP_ROUNDS):
+                    frame.breaks.clear()
+                    frame.continues.clear()
+                    tracker.state = head
+                    one_round()
+                    back = join_all([tracker.state, *frame.continues])
+                    widened = join(head, mark_carried(back, frame.sites, carried=True))
+                    if widened == head:
+                        break
+                    head = widened
+            frame.breaks.clear()
+            frame.continues.clear()
+            tracker.state = head
+            exhausted = one_round()
+        tracker.loop_sites.pop()
+        tracker.state = mark_carried(exhausted, frame.sites, carried=False)
+        if else_body is not None:
+            self.block(else_body)
+        breaks = [mark_carried(state, frame.sites, carried=False) for state in frame.breaks]
+        tracker.state = join_all([tracker.state, *breaks])
+
+    # Exceptions.
+
+    def _try(self, o: TryStmt) -> None:
+        tracker = self.tracker
+        has_finally = o.finally_body is not None
+        frame = _TryFrame(catching=bool(o.handlers), has_finally=has_finally)
+        with self._frame(frame, guard=True):
+            self.block(o.body)
+            frame.catching = False
+            if o.else_body is not None:
+                self.block(o.else_body)
+            ends = [tracker.state]
+            handled = join_all(frame.caught)
+            for type_expr, name, handler in zip(o.types, o.vars, o.handlers, strict=False):
+                tracker.state = handled
+                if type_expr is not None:
+                    self.expr(type_expr)
+                if name is not None:
+                    self.bind(name)
+                self.block(handler)
+                ends.append(tracker.state)
+            if o.handlers and not _catches_everything(o.types):
+                tracker.state = handled
+                self.leave(Exit.RAISE)  # lands in this try's `finally`, if it has one
+        normal = join_all(ends)
+        if o.finally_body is None:
+            tracker.state = normal
+            return
+        self._finally(o.finally_body, normal, frame.finally_entries)
+
+    def _finally(self, body: Block, normal: State | None, entries: dict[Exit, list[State]]) -> None:
+        """Run `finally` once over everything that reaches it (to report), then once per exit."""
+        tracker = self.tracker
+        abnormal = {exit_: join_all(states) for exit_, states in entries.items()}
+        if not abnormal:
+            tracker.state = normal
+            self.block(body)
+            return
+        tracker.state = join_all([normal, *abnormal.values()])
+        self.block(body)
+        with self._silenced():
+            for exit_, state in abnormal.items():
+                tracker.state = state
+                self.block(body)
+                self.leave(exit_)
+            tracker.state = normal
+            self.block(body)
+
+    def _with(self, o: WithStmt) -> None:
+        tracker = self.tracker
+        for manager, target in zip(o.expr, o.target, strict=False):
+            self.expr(manager)
+            if target is not None:
+                self.bind(target)
+        if not any(self.effects.exit_may_suppress(m, is_async=o.is_async) for m in o.expr):
+            self.block(o.body)
+            return
+        frame = _WithFrame()
+        with self._frame(frame, guard=True):
+            self.block(o.body)
+        tracker.state = join_all([tracker.state, *frame.swallowed])
+
+
+_STATEMENTS: Final[dict[type[Statement], Callable[[FlowAnalyzer, Any], None]]] = {
+    Block: FlowAnalyzer.block,
+    ExpressionStmt: FlowAnalyzer._expression_stmt,
+    AssignmentStmt: FlowAnalyzer._assignment,
+    OperatorAssignmentStmt: FlowAnalyzer._operator_assignment,
+    DelStmt: FlowAnalyzer._del,
+    AssertStmt: FlowAnalyzer._assert,
+    ReturnStmt: FlowAnalyzer._return,
+    RaiseStmt: FlowAnalyzer._raise,
+    BreakStmt: FlowAnalyzer._break,
+    ContinueStmt: FlowAnalyzer._continue,
+    FuncDef: FlowAnalyzer._func_def,
+    Decorator: FlowAnalyzer._decorator,
+    OverloadedFuncDef: FlowAnalyzer._overloaded,
+    ClassDef: FlowAnalyzer._class_def,
+    IfStmt: FlowAnalyzer._if,
+    MatchStmt: FlowAnalyzer._match,
+    WhileStmt: FlowAnalyzer._while,
+    ForStmt: FlowAnalyzer._for,
+    TryStmt: FlowAnalyzer._try,
+    WithStmt: FlowAnalyzer._with,
+}
+"""Statements without an entry (imports, `pass`, `global`, type aliases) change nothing."""
+
+
+def _subpatterns(pattern: Pattern) -> list[Pattern]:
+    if isinstance(pattern, AsPattern):
+        return [pattern.pattern] if pattern.pattern is not None else []
+    if isinstance(pattern, OrPattern | SequencePattern):
+        return list(pattern.patterns)
+    if isinstance(pattern, MappingPattern):
+        return list(pattern.values)
+    if isinstance(pattern, ClassPattern):
+        return [*pattern.positionals, *pattern.keyword_values]
+    return []
+
+
+def _capture(pattern: Pattern) -> NameExpr | None:
+    if isinstance(pattern, AsPattern):
+        return pattern.name
+    if isinstance(pattern, StarredPattern):
+        return pattern.capture
+    if isinstance(pattern, MappingPattern):
+        return pattern.rest
+    return None
+
+
+def _irrefutable(pattern: Pattern) -> bool:
+    return isinstance(pattern, AsPattern) and pattern.pattern is None
+
+
+def _catches_everything(types: list[Expression | None]) -> bool:
+    return any(
+        type_expr is None
+        or (isinstance(type_expr, RefExpr) and type_expr.fullname == "builtins.BaseException")
+        for type_expr in types
+    )

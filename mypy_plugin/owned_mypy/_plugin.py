@@ -1,0 +1,79 @@
+"""The dispatcher: maps mypy's hook look-ups to the focused hook functions."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from mypy.nodes import MypyFile
+from mypy.options import Options
+from mypy.plugin import (
+    FunctionContext,
+    FunctionSigContext,
+    MethodContext,
+    MethodSigContext,
+    Plugin,
+)
+from mypy.types import FunctionLike, Type
+
+from . import _names
+from ._effects import is_owned
+from ._schedule import FlowScheduler
+from ._signatures import DELEGATED_METHODS, borrowing_decorator, delegate_to_value
+
+
+class OwnedPlugin(Plugin):
+    """Precise types for `owned`'s handles and flow-sensitive ownership checks."""
+
+    def __init__(self, options: Options) -> None:
+        super().__init__(options)
+        self._scheduler = FlowScheduler()
+        self._borrowing_decorator = borrowing_decorator(self.lookup_fully_qualified)
+        self._delegates = {
+            f"{borrow}.{method}": delegate_to_value(method)
+            for borrow in _names.REF | _names.REF_MUT
+            for method in DELEGATED_METHODS
+        }
+
+    def set_modules(self, modules: dict[str, MypyFile]) -> None:
+        super().set_modules(modules)
+        self._build_modules = modules
+
+    def get_function_signature_hook(
+        self, fullname: str
+    ) -> Callable[[FunctionSigContext], FunctionLike] | None:
+        if not self._runtime_in_build():
+            return None
+        return self._mark_if_moving
+
+    def get_method_signature_hook(
+        self, fullname: str
+    ) -> Callable[[MethodSigContext], FunctionLike] | None:
+        if not self._runtime_in_build():
+            return None
+        if fullname in _names.CONSUMING_METHOD_FULLNAMES:
+            return self._mark_always
+        return self._mark_if_moving
+
+    def get_function_hook(self, fullname: str) -> Callable[[FunctionContext], Type] | None:
+        if fullname == _names.FLOW_MARKER:
+            return self._scheduler.run
+        if fullname == _names.FUNCTION_DECORATOR:
+            return self._borrowing_decorator
+        return None
+
+    def get_method_hook(self, fullname: str) -> Callable[[MethodContext], Type] | None:
+        return self._delegates.get(fullname)
+
+    def _runtime_in_build(self) -> bool:
+        # Without the runtime module no value can be an `Owned`: code that does not use
+        # `owned` pays one dict look-up per call and is checked exactly as without the plugin.
+        return _names.RUNTIME_MODULE in getattr(self, "_build_modules", ())
+
+    def _mark_if_moving(self, ctx: FunctionSigContext | MethodSigContext) -> FunctionLike:
+        if any(is_owned(arg_type) for arg_type in ctx.default_signature.arg_types):
+            self._scheduler.mark_current_target(ctx.api)
+        return ctx.default_signature
+
+    def _mark_always(self, ctx: MethodSigContext) -> FunctionLike:
+        self._scheduler.mark_current_target(ctx.api)
+        return ctx.default_signature

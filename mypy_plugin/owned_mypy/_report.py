@@ -1,0 +1,83 @@
+"""The plugin's diagnostics, worded like rustc's: built here, emitted by `_schedule`."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import NamedTuple
+
+from mypy.errorcodes import ErrorCode
+from mypy.nodes import NameExpr
+
+from . import _codes
+from ._state import Event, Kind
+
+
+class Note(NamedTuple):
+    """A secondary message at the place where the value was moved or dropped."""
+
+    site: NameExpr
+    message: str
+
+
+class Diagnostic(NamedTuple):
+    """One error at the offending use, with its notes."""
+
+    use: NameExpr
+    message: str
+    code: ErrorCode
+    notes: tuple[Note, ...]
+
+
+class Reporter:
+    """Collects the diagnostics of one body; silent while a loop or `finally` is explored."""
+
+    __slots__ = ("_seen", "diagnostics", "silent")
+
+    def __init__(self) -> None:
+        self.silent = 0
+        self.diagnostics: list[Diagnostic] = []
+        self._seen: set[tuple[int, str]] = set()
+
+    def use(self, name: NameExpr, events: Iterable[Event], *, definite: bool) -> None:
+        """Report a use of `name` after the given moves/drops."""
+        ordered = _ordered(events)
+        if all(event.kind is Kind.DROP for event in ordered):
+            code, noun = _codes.USE_AFTER_DROP, "dropped"
+        else:
+            code, noun = _codes.USE_AFTER_MOVE, "moved"
+        possibly = "" if definite else "possibly "
+        self._add(name, f'Use of {possibly}{noun} value "{name.name}"', code, ordered)
+
+    def double_drop(self, name: NameExpr, events: Iterable[Event], *, definite: bool) -> None:
+        """Report a drop of `name` after it was dropped already."""
+        if definite:
+            message = f'Value "{name.name}" is dropped twice'
+        else:
+            message = f'Value "{name.name}" may have been dropped already'
+        self._add(name, message, _codes.DOUBLE_DROP, _ordered(events))
+
+    def _add(self, name: NameExpr, message: str, code: ErrorCode, events: list[Event]) -> None:
+        if self.silent:
+            return
+        key = (id(name), message)
+        if key in self._seen:
+            return
+        self._seen.add(key)
+        notes = tuple(Note(event.site, _note_text(event)) for event in events)
+        self.diagnostics.append(Diagnostic(name, message, code, notes))
+
+
+def _ordered(events: Iterable[Event]) -> list[Event]:
+    unique: dict[tuple[int, int, str], Event] = {}
+    for event in events:
+        key = (event.site.line, event.site.column, event.kind.value)
+        if key not in unique or event.carried:
+            unique[key] = event
+    return [unique[key] for key in sorted(unique)]
+
+
+def _note_text(event: Event) -> str:
+    text = f"Value {event.kind.value} here"
+    if event.carried:
+        text += ", in previous iteration of loop"
+    return text

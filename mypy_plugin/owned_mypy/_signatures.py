@@ -1,0 +1,85 @@
+"""Type refinements that mypy cannot derive from the runtime's annotations alone."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Final
+
+from mypy.checker import TypeChecker
+from mypy.nodes import ArgKind, Expression, SymbolTableNode, TypeInfo
+from mypy.plugin import FunctionContext, MethodContext
+from mypy.types import (
+    CallableType,
+    Instance,
+    NoneType,
+    Overloaded,
+    Type,
+    UnionType,
+    get_proper_type,
+)
+
+from . import _names
+
+DELEGATED_METHODS: Final = frozenset({"__getitem__", "__setitem__", "__delitem__", "__iter__"})
+"""Container methods of `Ref`/`RefMut` that are typed as the borrowed value's own methods."""
+
+
+def borrowing_decorator(
+    lookup: Callable[[str], SymbolTableNode | None],
+) -> Callable[[FunctionContext], Type]:
+    """Return the hook typing `@owned.function`: a `Ref[T]`/`RefMut[T]` parameter also takes
+    an `Owned[T]` (the decorator borrows it for the call); the rest of the signature is kept.
+    """
+
+    def hook(ctx: FunctionContext) -> Type:
+        symbol = lookup(_names.OWNED)
+        owned = symbol.node if symbol is not None else None
+        decorated = get_proper_type(ctx.default_return_type)
+        if not isinstance(owned, TypeInfo):
+            return ctx.default_return_type
+        if isinstance(decorated, CallableType):
+            return _widened(decorated, owned)
+        if isinstance(decorated, Overloaded):
+            return Overloaded([_widened(item, owned) for item in decorated.items])
+        return ctx.default_return_type
+
+    return hook
+
+
+def _widened(signature: CallableType, owned: TypeInfo) -> CallableType:
+    arg_types: list[Type] = []
+    for declared in signature.arg_types:
+        proper = get_proper_type(declared)
+        if (
+            isinstance(proper, Instance)
+            and proper.type.fullname in _names.REF | _names.REF_MUT
+            and len(proper.args) == 1
+        ):
+            arg_types.append(UnionType([declared, Instance(owned, [proper.args[0]])]))
+        else:
+            arg_types.append(declared)
+    return signature.copy_modified(arg_types=arg_types)
+
+
+def delegate_to_value(method: str) -> Callable[[MethodContext], Type]:
+    """Return a hook typing `ref.<method>(...)` as `ref.value.<method>(...)`."""
+
+    def hook(ctx: MethodContext) -> Type:
+        borrow = get_proper_type(ctx.type)
+        checker = ctx.api
+        if not (
+            isinstance(borrow, Instance)
+            and len(borrow.args) == 1
+            and isinstance(checker, TypeChecker)
+        ):
+            return ctx.default_return_type
+        args: list[Expression] = [arg for formal in ctx.args for arg in formal]
+        kinds: list[ArgKind] = [kind for formal in ctx.arg_kinds for kind in formal]
+        result, _ = checker.expr_checker.check_method_call_by_name(
+            method, borrow.args[0], args, kinds, ctx.context
+        )
+        if method in ("__setitem__", "__delitem__"):
+            return NoneType()
+        return result
+
+    return hook
