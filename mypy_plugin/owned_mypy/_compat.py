@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 from mypy.checker import TypeChecker
 from mypy.errors import ErrorInfo
-from mypy.nodes import Context, FuncDef
+from mypy.nodes import Context, FuncDef, FuncItem, IfStmt, LambdaExpr
 
 from ._report import Diagnostic
 
@@ -19,6 +19,25 @@ def check_even_at_top_level(function: FuncDef) -> None:
     """
     if hasattr(function, "def_or_infer_vars"):
         function.def_or_infer_vars = True
+
+
+def outermost_function(checker: TypeChecker) -> FuncItem | None:
+    """Return the top-level function or method being checked (`None` at a module's top level).
+
+    It is the fine-grained target that mypy attributes errors to; lambdas do not count.
+    """
+    for item in checker.scope.stack:
+        if isinstance(item, FuncItem) and not isinstance(item, LambdaExpr):
+            return item
+    return None
+
+
+def else_is_unreachable(statement: IfStmt) -> bool:
+    """Tell whether the checker found that the `else` path of `statement` cannot run.
+
+    mypy records it since 1.12 (`unreachable_else`); before, the `else` is assumed to run.
+    """
+    return bool(getattr(statement, "unreachable_else", False))
 
 
 def note(

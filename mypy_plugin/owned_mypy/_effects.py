@@ -118,6 +118,15 @@ class Effects:
             returned = get_proper_type(returned.args[-1])
         return _is_true_or_bool(returned)
 
+    def expects_exception(self, manager: Expression) -> bool:
+        """Tell whether the context manager fails unless its body raises (`pytest.raises`)."""
+        typ = self._types.get(manager)
+        proper = get_proper_type(typ) if typ is not None else None
+        return (
+            isinstance(proper, Instance)
+            and proper.type.fullname in _names.EXPECTING_CONTEXT_MANAGERS
+        )
+
     def _first_argument(self, call: CallExpr, kind: Kind) -> list[Consumption]:
         if call.args and call.arg_kinds[0] == ARG_POS:
             var = self.tracked(call.args[0])

@@ -41,7 +41,7 @@ from mypy.nodes import (
 )
 
 from ._effects import Effects
-from ._state import Kind, State, Tracker, join
+from ._state import State, Tracker, join
 
 
 class ExpressionWalker:
@@ -257,15 +257,6 @@ _EXPRESSIONS: Final[dict[type[Expression], Callable[[ExpressionWalker, Any], Non
     TypeApplication: ExpressionWalker._inner,
     CastExpr: ExpressionWalker._inner,
 }
-
-
-def consume_returned(walker: ExpressionWalker, value: Expression) -> None:
-    """Apply `return x`: returning a name moves its handle to the caller."""
-    var = walker.effects.tracked(value)
-    if var is not None and isinstance(value, NameExpr):
-        walker.tracker.consume(var, Kind.MOVE, value)
-    else:
-        walker.expr(value)
 
 
 def _literal_truth(expr: Expression) -> bool | None:

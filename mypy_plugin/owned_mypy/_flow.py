@@ -54,8 +54,9 @@ from mypy.patterns import (
     ValuePattern,
 )
 
+from . import _compat
 from ._effects import Effects
-from ._exprs import ExpressionWalker, consume_returned
+from ._exprs import ExpressionWalker
 from ._state import State, Tracker, join, join_all, mark_carried
 
 _MAX_LOOP_ROUNDS: Final = 12
@@ -178,12 +179,14 @@ class FlowAnalyzer(ExpressionWalker):
         if o.is_unreachable:
             tracker.state = None
             return
-        self._may_raise_here()
         for statement in o.body:
             if tracker.state is None:
                 return
-            self.stmt(statement)
+            # An exception leaves a statement with the state it started from: a consuming
+            # call that fails changes nothing (the runtime's rule), and if the callee fails
+            # after taking the value, assuming it alive keeps the analysis silent.
             self._may_raise_here()
+            self.stmt(statement)
 
     def _expression_stmt(self, o: ExpressionStmt) -> None:
         self.expr(o.expr)
@@ -215,8 +218,9 @@ class FlowAnalyzer(ExpressionWalker):
         self.tracker.state = when_true
 
     def _return(self, o: ReturnStmt) -> None:
-        if o.expr is not None:
-            consume_returned(self, o.expr)
+        # `return x` hands the handle to the caller only once the function has returned,
+        # after its `finally` blocks ran: nothing in the body can observe that move.
+        self.expr(o.expr)
         self.leave(Exit.RETURN)
 
     def _raise(self, o: RaiseStmt) -> None:
@@ -269,7 +273,7 @@ class FlowAnalyzer(ExpressionWalker):
             self.block(body)
             ends.append(tracker.state)
             tracker.state = when_false
-        if o.unreachable_else:
+        if _compat.else_is_unreachable(o):
             tracker.state = None
         if o.else_body is not None:
             self.block(o.else_body)
@@ -414,12 +418,20 @@ class FlowAnalyzer(ExpressionWalker):
             self.expr(manager)
             if target is not None:
                 self.bind(target)
-        if not any(self.effects.exit_may_suppress(m, is_async=o.is_async) for m in o.expr):
+        effects = self.effects
+        expecting = any(effects.expects_exception(manager) for manager in o.expr)
+        if not expecting and not any(
+            effects.exit_may_suppress(manager, is_async=o.is_async) for manager in o.expr
+        ):
             self.block(o.body)
             return
         frame = _WithFrame()
         with self._frame(frame, guard=True):
             self.block(o.body)
+        if expecting:
+            # `with pytest.raises(E):` fails the test when its body ends normally, so only
+            # the states where the body raised go on after it.
+            self.leave(Exit.RAISE)
         tracker.state = join_all([tracker.state, *frame.swallowed])
 
 

@@ -22,5 +22,21 @@ CONSUMING_METHOD_FULLNAMES: Final = frozenset(
 LIVENESS_PROPERTY: Final = "is_alive"
 """Reading it never raises, so it is not a use of the handle."""
 
+EXPECTING_CONTEXT_MANAGERS: Final = frozenset(
+    {
+        "_pytest.raises.RaisesExc",
+        "_pytest.raises.RaisesGroup",
+        "_pytest.python_api.RaisesContext",
+        "unittest.case._AssertRaisesContext",
+    }
+)
+"""`pytest.raises()` and `assertRaises()`: a body that ends normally fails at their exit."""
+
+
+def is_runtime_module(module: str) -> bool:
+    """Tell whether `module` belongs to the runtime, which implements the rules it enforces."""
+    return module == "owned" or module.startswith("owned.")
+
+
 FLOW_MARKER: Final = "owned_mypy.<flow analysis>"
 """Callee of the synthetic call whose function hook runs the flow analysis of a module."""

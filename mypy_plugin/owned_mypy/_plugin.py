@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
+from pathlib import Path
+from typing import Final
 
 from mypy.nodes import MypyFile
 from mypy.options import Options
@@ -12,13 +15,29 @@ from mypy.plugin import (
     MethodContext,
     MethodSigContext,
     Plugin,
+    ReportConfigContext,
 )
 from mypy.types import FunctionLike, Type
 
 from . import _names
 from ._effects import is_owned
 from ._schedule import FlowScheduler
-from ._signatures import DELEGATED_METHODS, borrowing_decorator, delegate_to_value
+from ._signatures import (
+    DELEGATED_METHODS,
+    borrowing_decorator,
+    delegate_to_value,
+    iterate_borrowed,
+)
+
+
+def _source_digest() -> str:
+    digest = hashlib.sha256()
+    for source in sorted(Path(__file__).parent.glob("*.py")):
+        digest.update(source.read_bytes())
+    return digest.hexdigest()
+
+
+_SOURCE_DIGEST: Final = _source_digest()
 
 
 class OwnedPlugin(Plugin):
@@ -33,6 +52,10 @@ class OwnedPlugin(Plugin):
             for borrow in _names.REF | _names.REF_MUT
             for method in DELEGATED_METHODS
         }
+
+    def report_config_data(self, ctx: ReportConfigContext) -> str:
+        # Part of every module's cache key: cached results die with any change to the plugin.
+        return _SOURCE_DIGEST
 
     def set_modules(self, modules: dict[str, MypyFile]) -> None:
         super().set_modules(modules)
@@ -59,6 +82,8 @@ class OwnedPlugin(Plugin):
             return self._scheduler.run
         if fullname == _names.FUNCTION_DECORATOR:
             return self._borrowing_decorator
+        if fullname == "builtins.iter" and self._runtime_in_build():
+            return iterate_borrowed
         return None
 
     def get_method_hook(self, fullname: str) -> Callable[[MethodContext], Type] | None:

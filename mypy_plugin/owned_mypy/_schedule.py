@@ -81,12 +81,16 @@ class FlowScheduler:
 
     def mark_current_target(self, api: CheckerPluginInterface) -> None:
         """Mark the function (or module top level) being checked for analysis."""
-        if not isinstance(api, TypeChecker) or not api.in_checked_function():
+        if (
+            not isinstance(api, TypeChecker)
+            or not api.in_checked_function()
+            or _names.is_runtime_module(api.tree.fullname)
+        ):
             return
         batch = self._batches.get(id(api))
         if batch is None or batch.checker is not api:
             batch = self._batches[id(api)] = _Batch(api)
-        function = api.scope.top_level_function()
+        function = _compat.outermost_function(api)
         key = id(function) if function is not None else 0
         if key not in batch.targets:
             info = function.info if isinstance(function, FuncDef) and function.info else None

@@ -83,3 +83,26 @@ def delegate_to_value(method: str) -> Callable[[MethodContext], Type]:
         return result
 
     return hook
+
+
+def iterate_borrowed(ctx: FunctionContext) -> Type:
+    """Type `iter(m)` for a `RefMut[T]` like `iter(m.value)`.
+
+    `for y in m` goes through `RefMut.__iter__` (refined above); `iter()` instead matches
+    the protocol structurally, which an invariant `RefMut[T]` cannot express.
+    """
+    checker = ctx.api
+    if len(ctx.args) != 1 or len(ctx.args[0]) != 1 or not isinstance(checker, TypeChecker):
+        return ctx.default_return_type
+    borrow = get_proper_type(ctx.arg_types[0][0])
+    if not (
+        isinstance(borrow, Instance)
+        and borrow.type.fullname in _names.REF_MUT
+        and len(borrow.args) == 1
+    ):
+        return ctx.default_return_type
+    result, _ = checker.expr_checker.check_method_call_by_name(
+        "__iter__", borrow.args[0], [], [], ctx.context
+    )
+    return result
+
