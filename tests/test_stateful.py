@@ -128,7 +128,7 @@ class OwnershipMachine(RuleBasedStateMachine):
         else:
             handle.drop()
             value.state = "dropped"
-            self.deallocs += 1
+            self.deallocs += value.in_main_arena
 
     @rule(handle=handles)
     def into_inner(self, handle: Owned[Any]) -> None:
@@ -141,7 +141,7 @@ class OwnershipMachine(RuleBasedStateMachine):
         else:
             assert handle.into_inner() == list(range(value.size)) or value.size == 1
             value.state = "moved"
-            self.deallocs += 1
+            self.deallocs += value.in_main_arena
 
     @rule(target=handles, handle=handles)
     def clone(self, handle: Owned[Any]) -> Owned[Any]:
@@ -153,7 +153,7 @@ class OwnershipMachine(RuleBasedStateMachine):
         if not self._fits(value.size):
             self._expect_refusal(handle.clone, owned.OutOfMemoryError)
             return handle
-        self.allocs += 1
+        self.allocs += value.in_main_arena
         return self._add(handle.clone(), value.size)
 
     @rule(target=refs, handle=handles, mutable=st.booleans())
@@ -224,7 +224,7 @@ class OwnershipMachine(RuleBasedStateMachine):
             if value.depth == depth and value.state == "alive":
                 value.state = "dropped"  # also when borrowed from elsewhere: those dangle
                 value.shared, value.mut = 0, False
-                self.deallocs += 1
+                self.deallocs += value.in_main_arena
         for borrow in self.model.borrows.values():
             if self.model.values[borrow.owner].state != "alive":
                 borrow.active = False

@@ -5,16 +5,13 @@ from __future__ import annotations
 import threading
 import weakref
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Final, final
+from typing import Any, Final, final
 
 from ._errors import OutOfMemoryError
 from ._events import Event, EventLog
 from ._extents import FreeExtents
 
-if TYPE_CHECKING:
-    from ._pointer import Pointer
-
-__all__ = ["Arena", "ArenaStats", "DropFailure", "all_arenas", "cells_for", "record_new_arenas"]
+__all__ = ["Arena", "ArenaStats", "DropFailure", "all_arenas", "record_new_arenas"]
 
 
 @final
@@ -181,14 +178,10 @@ class Arena:
 
     def alloc(self, value: object, size: int | None = None) -> Pointer:
         """Allocate a raw block, C style: nothing frees it but `free(pointer)`."""
-        from ._pointer import allocate_pointer
-
         return allocate_pointer(self, value, size)
 
     def free(self, pointer: Pointer) -> None:
         """Free a raw block; a second free raises `DoubleDropError`."""
-        from ._pointer import free_pointer
-
         free_pointer(self, pointer)
 
     def stats(self) -> ArenaStats:
@@ -253,14 +246,4 @@ def all_arenas() -> list[Arena]:
     return list(_ARENAS)
 
 
-def cells_for(value: object, size: object, what: str) -> int:
-    """The cells a value occupies: `size` if given, else `max(1, len(value))` for sized values."""
-    if size is None:
-        if hasattr(type(value), "__len__"):
-            return len(value) or 1  # type: ignore[arg-type]
-        return 1
-    if not isinstance(size, int) or isinstance(size, bool):
-        raise TypeError(f"{what}(size=...) expects a number of cells (int), got {type(size).__name__}")
-    if size <= 0:
-        raise ValueError(f"{what}(size=...) expects a number of cells >= 1, got {size}")
-    return size
+from ._pointer import Pointer, allocate_pointer, free_pointer  # noqa: E402 - it imports Arena's module

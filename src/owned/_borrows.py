@@ -81,9 +81,9 @@ class _Borrow:
         self._ended_at = reason
         if owner._arena._recorder is not None:
             owner._arena._recorder("release", owner, reason if isinstance(reason, Site) else None)
-        scope = self._scope
-        if scope is not ROOT:
-            scope._borrows.discard(self)  # type: ignore[arg-type]
+        borrows = self._scope._borrows
+        if borrows is not None:
+            borrows.discard(self)  # type: ignore[arg-type]
 
     def _end_by(self, scope: Scope) -> None:
         """End the borrow because its scope exits (the scope forgets it itself)."""
@@ -196,7 +196,10 @@ def new_ref(owner: Owned[T], site: Site, scope: Scope) -> Ref[T]:
     if owner._arena._recorder is not None:
         owner._arena._recorder("borrow", owner, site)
     if scope is not ROOT:
-        scope._borrows.add(ref)
+        borrows = scope._borrows
+        if borrows is None:
+            scope._borrows = borrows = set()
+        borrows.add(ref)
     return ref
 
 
@@ -216,5 +219,8 @@ def new_ref_mut(owner: Owned[T], site: Site, scope: Scope) -> RefMut[T]:
     if owner._arena._recorder is not None:
         owner._arena._recorder("borrow_mut", owner, site)
     if scope is not ROOT:
-        scope._borrows.add(ref)
+        borrows = scope._borrows
+        if borrows is None:
+            scope._borrows = borrows = set()
+        borrows.add(ref)
     return ref

@@ -8,9 +8,10 @@ from typing import TYPE_CHECKING, Any, Final, Generic, NoReturn, TypeVar, final
 
 from . import _blame
 from ._blame import HANDLE_TYPES, reject_handle
-from ._arena import Arena, cells_for
+from ._arena import Arena
+from ._cells import cells_for
 from ._scope import _COMPACT_AT, ROOT, Scope, current_scope, drop_at_exit
-from ._sites import Site, site_of
+from ._sites import _SITES, Site, site_of
 from ._states import DROPPED, MOVED, MUT
 
 if TYPE_CHECKING:
@@ -90,7 +91,10 @@ class Owned(Generic[T]):
         self._arena = arena
         self._size = size
         self._scope = scope
-        self._site = self._allocated_at = site_of(_getframe(1))
+        frame = _getframe(1)  # site_of(frame), inlined: this is the hottest constructor
+        sites = _SITES.get(frame.f_code)
+        site = sites.get(frame.f_lasti) if sites is not None else None
+        self._site = self._allocated_at = site if site is not None else site_of(frame)
         self._name = name
         self._aux = None
         self._address = arena._allocate(self, size)
@@ -269,7 +273,9 @@ def transfer(handle: Owned[T], target: Scope, site: Site) -> Owned[T]:
         arena._recorder("move", moved, site, "root" if target is ROOT else target.name)
     handle._aux = site
     handle._value = None  # type: ignore[assignment]
-    _leave_scope(handle)
+    source = handle._scope
+    if source is not ROOT:
+        source._dead += 1
     if target is not ROOT:
         target._owned.append(moved)
     return moved

@@ -6,6 +6,7 @@ import sys
 from typing import TYPE_CHECKING, Any, Generic, TypeVar, final
 
 from ._blame import reject_handle
+from ._cells import cells_for
 from ._errors import DoubleDropError, UseAfterDropError
 from ._sites import Site, assigned_name, site_of
 
@@ -94,7 +95,6 @@ def describe_block(address: int, size: int, generation: int) -> str:
 
 
 def allocate_pointer(arena: Arena, value: object, size: object) -> Pointer[Any]:
-    from ._arena import cells_for
     reject_handle(value, "Arena.alloc")
     cells = cells_for(value, size, "Arena.alloc")
     pointer: Pointer[Any] = object.__new__(Pointer)

@@ -59,7 +59,7 @@ class Scope:
     parent: Scope | None
     _arena: Arena | None
     _owned: list[Owned[Any]]
-    _borrows: set[Ref[Any] | RefMut[Any]]
+    _borrows: set[Ref[Any] | RefMut[Any]] | None  # made on the first borrow
     _dead: int
     _state: int
     _token: Token[Scope] | None
@@ -76,7 +76,7 @@ class Scope:
         self.parent = None
         self._arena = arena
         self._owned = []
-        self._borrows = set()
+        self._borrows = None
         self._dead = 0
         self._state = _FRESH
         self._token = None
@@ -143,7 +143,7 @@ class Scope:
     def _end_borrows(self) -> None:
         borrows = self._borrows
         if borrows:
-            self._borrows = set()
+            self._borrows = None
             for borrow in borrows:
                 borrow._end_by(self)
 
