@@ -95,16 +95,32 @@ def value_read(n: int, repeats: int) -> Row:
     def ours(count: int) -> float:
         def loop() -> None:
             for _ in range(count // 10):
-                handle.value; handle.value; handle.value; handle.value; handle.value  # noqa: B018, E702
-                handle.value; handle.value; handle.value; handle.value; handle.value  # noqa: B018, E702
+                handle.value
+                handle.value
+                handle.value
+                handle.value
+                handle.value
+                handle.value
+                handle.value
+                handle.value
+                handle.value
+                handle.value
 
         return _timed(loop)
 
     def baseline(count: int) -> float:
         def loop() -> None:
             for _ in range(count // 10):
-                plain.x; plain.x; plain.x; plain.x; plain.x  # noqa: B018, E702
-                plain.x; plain.x; plain.x; plain.x; plain.x  # noqa: B018, E702
+                plain.x
+                plain.x
+                plain.x
+                plain.x
+                plain.x
+                plain.x
+                plain.x
+                plain.x
+                plain.x
+                plain.x
 
         return _timed(loop)
 
@@ -119,7 +135,7 @@ def borrow_block(n: int, repeats: int) -> Row:
         def loop() -> None:
             for _ in range(count):
                 with handle.borrow() as r:
-                    r.value  # noqa: B018
+                    r.value
 
         return _timed(loop)
 
@@ -230,7 +246,9 @@ def _alloc_free_cost(live: int, pairs: int, repeats: int) -> float:
 def alloc_free_scaling(n_large: int, repeats: int) -> Row:
     small = _alloc_free_cost(1_000, 20_000, repeats)
     large = _alloc_free_cost(n_large, 20_000, repeats)
-    return Row(f"alloc+free, {n_large:.0e} live blocks  vs  1e3 live, fragmented", large, small, 1.5)
+    return Row(
+        f"alloc+free, {n_large:.0e} live blocks  vs  1e3 live, fragmented", large, small, 1.5
+    )
 
 
 def bookkeeping(n: int) -> Row:
@@ -258,14 +276,14 @@ def affinecap_read(n: int, repeats: int) -> Row | None:
     def ours(count: int) -> float:
         def loop() -> None:
             for _ in range(count):
-                handle.value  # noqa: B018
+                handle.value
 
         return _timed(loop)
 
     def baseline(count: int) -> float:
         def loop() -> None:
             for _ in range(count):
-                cap.generation  # noqa: B018
+                cap.generation
 
         return _timed(loop)
 
@@ -344,13 +362,21 @@ def main(scale: float = 1.0, repeats: int = 9) -> list[Row]:
     for row in rows:
         factor = 1e9 if row.unit == "ns" else 1.0
         ours = f"{row.ours * factor:.0f} {row.unit}" if row.unit != "s" else f"{row.ours:.2f} s"
-        base = "" if row.baseline is None else (
-            f"{row.baseline * factor:.0f} {row.unit}" if row.unit != "s" else f"{row.baseline:.2f} s"
+        base = (
+            ""
+            if row.baseline is None
+            else (
+                f"{row.baseline * factor:.0f} {row.unit}"
+                if row.unit != "s"
+                else f"{row.baseline:.2f} s"
+            )
         )
         ratio = f"{row.ratio:.2f}x" if row.baseline else "-"
         goal = f"<={row.goal:g}x" if row.baseline else f"<={row.goal:g}"
-        print(f"{row.operation:62} {ours:>10} {base:>10} {ratio:>7} {goal:>6}  "
-              f"{'yes' if row.met else 'NO'}")
+        print(
+            f"{row.operation:62} {ours:>10} {base:>10} {ratio:>7} {goal:>6}  "
+            f"{'yes' if row.met else 'NO'}"
+        )
     print(scaling(size(1_000_000)))
     return rows
 

@@ -14,7 +14,7 @@ def main() -> None:
     years = Owned([2001, 2002, 2003, 2004])
     print_years(years)
     try:
-        print_years(years)
+        print_years(years)  # type: ignore[use-after-move]  # the mistake this example shows
     except owned.UseAfterMoveError as error:
         print(f"caught: {error}")
 

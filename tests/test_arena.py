@@ -81,7 +81,8 @@ def test_stats_count_allocations_deallocations_and_the_peak() -> None:
 
 
 @pytest.mark.parametrize(
-    ("capacity", "error"), [(-1, ValueError), (1.5, TypeError), ("10", TypeError), (True, TypeError)]
+    ("capacity", "error"),
+    [(-1, ValueError), (1.5, TypeError), ("10", TypeError), (True, TypeError)],
 )
 def test_arena_rejects_a_bad_capacity(capacity: object, error: type[Exception]) -> None:
     with pytest.raises(error, match="capacity"):

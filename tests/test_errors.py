@@ -1,3 +1,5 @@
+# These tests commit the ownership bugs on purpose, to test the errors the runtime raises.
+# mypy: disable-error-code="use-after-move, use-after-drop, double-drop"
 """Every error's message in full, as a user reads it: rustc's wording, the sites, the help."""
 
 from __future__ import annotations

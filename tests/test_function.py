@@ -1,3 +1,5 @@
+# These tests commit the ownership bugs on purpose, to test the errors the runtime raises.
+# mypy: disable-error-code="use-after-move, use-after-drop, double-drop"
 """@owned.function: moves and borrows by annotation, scopes per call, ownership handed back."""
 
 from __future__ import annotations
@@ -179,7 +181,13 @@ def test_annotations_are_read_from_strings_keywords_and_varargs() -> None:
 
     a, b, c, d, e = (Owned(n) for n in range(5))
     assert everything(a, b, c, d, named=e) == [0, 1, 2, 3, 4]
-    assert [h.is_alive for h in (a, b, c, d, e)] == [False, True, False, False, False]
+    assert [a.is_alive, b.is_alive, c.is_alive, d.is_alive, e.is_alive] == [
+        False,
+        True,
+        False,
+        False,
+        False,
+    ]
 
     @owned.function
     def by_keyword(years: Owned[list[int]], extra: Owned[int] | None = None) -> int:
@@ -193,7 +201,7 @@ def test_annotations_are_read_from_strings_keywords_and_varargs() -> None:
 def test_forward_references_to_unknown_names_are_read_from_the_string() -> None:
     def make() -> object:
         @owned.function
-        def consume(item: Owned[LocalThing]) -> None:  # noqa: F821 - defined later on purpose
+        def consume(item: Owned[LocalThing]) -> None:
             pass
 
         class LocalThing:
@@ -263,8 +271,8 @@ def test_async_functions_keep_their_scope_across_awaits() -> None:
         return item.value.name
 
     async def main() -> list[str]:
-        return await asyncio.gather(
-            worker(Owned(Noisy("a", log))), worker(Owned(Noisy("b", log)))
+        return list(
+            await asyncio.gather(worker(Owned(Noisy("a", log))), worker(Owned(Noisy("b", log))))
         )
 
     assert asyncio.run(main()) == ["a", "b"]

@@ -1,3 +1,5 @@
+# These tests commit the ownership bugs on purpose, to test the errors the runtime raises.
+# mypy: disable-error-code="use-after-move, use-after-drop, double-drop"
 """Owned, Ref and RefMut: the contract's table, one behaviour per test."""
 
 from __future__ import annotations
@@ -22,6 +24,13 @@ from owned import (
     UseAfterDropError,
     UseAfterMoveError,
 )
+
+
+# Values of the wrong type, typed Any so that the type checker lets the runtime check them.
+NOT_AN_ARENA: Any = "arena"
+HALF: Any = 1.5
+THREE: Any = 3
+A_LIST: Any = [1]
 
 
 @pytest.fixture
@@ -289,12 +298,12 @@ def test_handles_cannot_be_copied_or_pickled_but_deepcopy_clones(arena: Arena) -
     [
         (lambda a, h, p: Owned(h, arena=a), TypeError, "expects a plain value"),
         (lambda a, h, p: a.alloc(h), TypeError, "expects a plain value"),
-        (lambda a, h, p: Owned(1, arena="arena"), TypeError, "expects an owned.Arena"),
+        (lambda a, h, p: Owned(1, arena=NOT_AN_ARENA), TypeError, "expects an owned.Arena"),
         (lambda a, h, p: Owned([1], arena=a, size=0), ValueError, "cells >= 1"),
-        (lambda a, h, p: Owned([1], arena=a, size=1.5), TypeError, "number of cells"),
+        (lambda a, h, p: Owned([1], arena=a, size=HALF), TypeError, "number of cells"),
         (lambda a, h, p: Owned([1], arena=a, size=True), TypeError, "number of cells"),
-        (lambda a, h, p: Owned(1, arena=a, name=3), TypeError, "str or None"),
-        (lambda a, h, p: owned.move([1]), TypeError, r"move\(\) expects an owned.Owned"),
+        (lambda a, h, p: Owned(1, arena=a, name=THREE), TypeError, "str or None"),
+        (lambda a, h, p: owned.move(A_LIST), TypeError, r"move\(\) expects an owned.Owned"),
         (lambda a, h, p: owned.drop(p), TypeError, "arena.free"),
         (lambda a, h, p: a.free(h), TypeError, "expects a Pointer"),
         (lambda a, h, p: Arena().free(p), ValueError, "another arena"),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any
@@ -249,9 +250,9 @@ class OwnershipMachine(RuleBasedStateMachine):
         assert stats.deallocs == self.deallocs
         assert stats.free_cells + stats.live_cells == 64
         assert self.arena.render().count("#") == stats.live_cells
-        for (start, size), (next_start, _) in zip(alive, alive[1:]):
+        for (start, size), (next_start, _) in itertools.pairwise(alive):
             assert start + size <= next_start  # blocks never overlap
-        assert all(record.is_alive for _, _, record in blocks)
+        assert all(isinstance(record, Owned) and record.is_alive for _, _, record in blocks)
 
     def teardown(self) -> None:
         while self.scopes:

@@ -1,3 +1,5 @@
+# These tests commit the ownership bugs on purpose, to test the errors the runtime raises.
+# mypy: disable-error-code="use-after-move, use-after-drop, double-drop"
 """Threads and asyncio tasks: one arena shared safely, scopes kept per thread and per task."""
 
 from __future__ import annotations
@@ -89,7 +91,7 @@ def test_asyncio_tasks_get_separate_scopes() -> None:
             return owned.current_scope().name
 
     async def main() -> list[str | None]:
-        return await asyncio.gather(task("slow", 0.02), task("fast", 0.0))
+        return list(await asyncio.gather(task("slow", 0.02), task("fast", 0.0)))
 
     assert asyncio.run(main()) == ["slow", "fast"]
     assert log == ["fast", "slow"]

@@ -1,5 +1,7 @@
 """Rust's ownership model for Python: one owner per value, moves, borrows, and scoped drops."""
 
+import contextlib
+
 from ._arena import Arena as Arena
 from ._arena import ArenaStats as ArenaStats
 from ._arena import DropFailure as DropFailure
@@ -58,10 +60,8 @@ def _report_public_module() -> None:
     for name in __all__:
         public = globals()[name]
         if (getattr(public, "__module__", None) or "").startswith("owned."):
-            try:
+            with contextlib.suppress(AttributeError, TypeError):  # e.g. a builtin method
                 public.__module__ = "owned"
-            except (AttributeError, TypeError):  # pragma: no cover - e.g. a builtin alias
-                pass
 
 
 _report_public_module()

@@ -5,11 +5,16 @@ from __future__ import annotations
 import threading
 import weakref
 from dataclasses import dataclass
-from typing import Any, Final, final
+from typing import TYPE_CHECKING, Any, Final, TypeVar, final
 
 from ._errors import OutOfMemoryError
 from ._events import Event, EventLog
+
+if TYPE_CHECKING:
+    from ._handles import Owned
 from ._extents import FreeExtents
+
+T = TypeVar("T")
 
 __all__ = ["Arena", "ArenaStats", "DropFailure", "all_arenas", "record_new_arenas"]
 
@@ -84,16 +89,7 @@ class Arena:
     __module__ = "owned"
 
     def __init__(self, capacity: int | None = None, *, record_events: bool = False) -> None:
-        if capacity is not None:
-            if not isinstance(capacity, int) or isinstance(capacity, bool):
-                raise TypeError(
-                    f"Arena(capacity=...) expects a number of cells (int) or None, "
-                    f"got {type(capacity).__name__}"
-                )
-            if capacity < 0:
-                raise ValueError(
-                    f"Arena(capacity=...) expects a number of cells >= 0, got {capacity}"
-                )
+        capacity = _valid_capacity(capacity)
         self._capacity: Final = capacity
         self._free = FreeExtents(capacity)
         # address -> the record that owns the block (an Owned handle or a Pointer), in
@@ -130,8 +126,7 @@ class Arena:
             self._allocs += 1
             cells = self._live_cells + size
             self._live_cells = cells
-            if cells > self._peak_cells:
-                self._peak_cells = cells
+            self._peak_cells = max(self._peak_cells, cells)
             if self._recorder is not None:
                 self._recorder("alloc", record, None, None, self._allocs)
         return address
@@ -176,11 +171,11 @@ class Arena:
         free = self._free
         return OutOfMemoryError(size, free.largest_free, self._capacity, free.free_cells)
 
-    def alloc(self, value: object, size: int | None = None) -> Pointer:
+    def alloc(self, value: T, size: int | None = None) -> Pointer[T]:
         """Allocate a raw block, C style: nothing frees it but `free(pointer)`."""
         return allocate_pointer(self, value, size)
 
-    def free(self, pointer: Pointer) -> None:
+    def free(self, pointer: Pointer[Any]) -> None:
         """Free a raw block; a second free raises `DoubleDropError`."""
         free_pointer(self, pointer)
 
@@ -202,7 +197,7 @@ class Arena:
                 drop_failures=len(self._drop_failures),
             )
 
-    def blocks(self) -> list[tuple[int, int, object]]:
+    def blocks(self) -> list[tuple[int, int, Owned[Any] | Pointer[Any]]]:
         """`(address, size, record)` of every live block, in allocation order."""
         with self._lock:
             return [(address, record._size, record) for address, record in self._live.items()]
@@ -213,8 +208,7 @@ class Arena:
         With `width`, each character stands for several cells: `#` all used, `.` all free,
         `+` some of each.
         """
-        if width is not None and (not isinstance(width, int) or width < 1):
-            raise ValueError(f"render(width=...) expects a positive int or None, got {width!r}")
+        width = _valid_width(width)
         with self._lock:
             span = self._free.end
             free_extents = list(self._free)
@@ -239,6 +233,25 @@ class Arena:
 
 
 _ARENAS: Final[weakref.WeakSet[Arena]] = weakref.WeakSet()
+
+
+def _valid_capacity(capacity: object) -> int | None:
+    if capacity is None:
+        return None
+    if not isinstance(capacity, int) or isinstance(capacity, bool):
+        raise TypeError(
+            f"Arena(capacity=...) expects a number of cells (int) or None, "
+            f"got {type(capacity).__name__}"
+        )
+    if capacity < 0:
+        raise ValueError(f"Arena(capacity=...) expects a number of cells >= 0, got {capacity}")
+    return capacity
+
+
+def _valid_width(width: object) -> int | None:
+    if width is not None and (not isinstance(width, int) or isinstance(width, bool) or width < 1):
+        raise ValueError(f"render(width=...) expects a positive int or None, got {width!r}")
+    return width
 
 
 def all_arenas() -> list[Arena]:

@@ -22,13 +22,13 @@ if TYPE_CHECKING:
     from ._handles import Owned
 
 
-
 def _clone_help(name: str | None) -> str:
     x = name or "x"
     return (
         f"consider borrowing instead of moving (`{x}.borrow()`, or a `Ref[...]` parameter), "
         f"or cloning the value if the performance cost is acceptable (`{x}.clone()`)"
     )
+
 
 _RELEASE_HELP = "end the borrow first: leave its `with` block, or call release() on it"
 
@@ -98,7 +98,10 @@ def borrow_error(handle: Owned[Any], site: Site) -> OwnershipError:
     return BorrowError(
         f"cannot borrow {what} as immutable because it is also borrowed as mutable",
         name=name_of(handle, site),
-        labels=(("mutable borrow occurs here", _loan_site(handle)), ("immutable borrow occurs here", site)),
+        labels=(
+            ("mutable borrow occurs here", _loan_site(handle)),
+            ("immutable borrow occurs here", site),
+        ),
         help=_RELEASE_HELP,
         borrowed_at=_loan_site(handle),
         used_at=site,
@@ -116,7 +119,10 @@ def borrow_mut_error(handle: Owned[Any], site: Site) -> OwnershipError:
             f"cannot borrow {what} as mutable more than once at a time",
             code="E0499",
             name=name_of(handle, site),
-            labels=(("first mutable borrow occurs here", loan), ("second mutable borrow occurs here", site)),
+            labels=(
+                ("first mutable borrow occurs here", loan),
+                ("second mutable borrow occurs here", site),
+            ),
             help=_RELEASE_HELP,
             borrowed_at=loan,
             used_at=site,
@@ -173,7 +179,10 @@ def double_drop(handle: Owned[Any], site: Site) -> OwnershipError:
     return DoubleDropError(
         f"double drop of {what}",
         name=name_of(handle, site),
-        labels=(("value first dropped here", _end_site(handle)), ("value dropped again here", site)),
+        labels=(
+            ("value first dropped here", _end_site(handle)),
+            ("value dropped again here", site),
+        ),
         help="a value is dropped exactly once; its scope drops it for you if you do not",
         dropped_at=_end_site(handle),
         used_at=site,
@@ -215,8 +224,12 @@ def dangling(borrow: _Borrow, site: Site) -> DanglingRefError:
     return DanglingRefError(
         headline,
         name=name,
-        labels=((f"{what} borrowed here", borrow._site), (end_label, end_site), ("borrow later used here", site)),
-        help="take a new borrow where you need it, or keep this one active for as long as you use it",
+        labels=(
+            (f"{what} borrowed here", borrow._site),
+            (end_label, end_site),
+            ("borrow later used here", site),
+        ),
+        help="take a new borrow where you need it, or keep this one active while you use it",
         borrowed_at=borrow._site,
         used_at=site,
     )

@@ -83,7 +83,7 @@ class _Borrow:
             owner._arena._recorder("release", owner, reason if isinstance(reason, Site) else None)
         borrows = self._scope._borrows
         if borrows is not None:
-            borrows.discard(self)  # type: ignore[arg-type]
+            borrows.discard(self)
 
     def _end_by(self, scope: Scope) -> None:
         """End the borrow because its scope exits (the scope forgets it itself)."""
@@ -96,7 +96,7 @@ class _Borrow:
         owner = self._owner
         if self._active and owner._flag >= MUT:
             return owner
-        raise _blame.dangling(self, site_of(_getframe(depth + 1)))  # type: ignore[arg-type]
+        raise _blame.dangling(self, site_of(_getframe(depth + 1)))
 
     def __len__(self) -> int:
         return len(self._checked_owner(1)._value)

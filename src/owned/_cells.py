@@ -8,7 +8,9 @@ def cells_for(value: object, size: object, what: str) -> int:
             return len(value) or 1  # type: ignore[arg-type]
         return 1
     if not isinstance(size, int) or isinstance(size, bool):
-        raise TypeError(f"{what}(size=...) expects a number of cells (int), got {type(size).__name__}")
+        raise TypeError(
+            f"{what}(size=...) expects a number of cells (int), got {type(size).__name__}"
+        )
     if size <= 0:
         raise ValueError(f"{what}(size=...) expects a number of cells >= 1, got {size}")
     return size

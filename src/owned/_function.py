@@ -12,6 +12,7 @@ from types import FrameType
 from typing import Any, Final, TypeVar
 
 from ._borrows import Ref, RefMut, new_ref, new_ref_mut
+from ._errors import OwnershipError
 from ._handles import Owned, transfer, undo_transfer
 from ._scope import _ACTIVE, _CURRENT, _EXITED, ROOT, Scope, current_scope
 from ._sites import _SITES, Site, site_of
@@ -37,8 +38,8 @@ class _Plan:
         "arity",
         "end_site",
         "is_plain",
-        "moves_only",
         "keyword",
+        "moves_only",
         "name",
         "positional",
         "var_keyword",
@@ -72,12 +73,12 @@ class _Plan:
         self.is_plain = not (
             self.positional or self.keyword or self.var_positional or self.var_keyword
         )
-        self.arity = sum(
-            p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) for p in parameters
+        self.arity = sum(p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) for p in parameters)
+        self.moves_only = (
+            bool(self.positional)
+            and not (self.keyword or self.var_positional or self.var_keyword)
+            and all(kind == MOVE for _index, _name, kind in self.positional)
         )
-        self.moves_only = bool(self.positional) and not (
-            self.keyword or self.var_positional or self.var_keyword
-        ) and all(kind == MOVE for _index, _name, kind in self.positional)
 
 
 def _hints(fn: Callable[..., Any]) -> dict[str, Any]:
@@ -106,7 +107,7 @@ def _end_site(fn: Callable[..., Any]) -> Site | None:
     return Site(code, last.offset)
 
 
-def _pass_argument(
+def _pass_argument(  # noqa: PLR0917 - an internal helper on the call path
     plan: _Plan, scope: Scope, site: Site, done: list[Any], value: Any, kind: str, parameter: str
 ) -> Any:
     """Move or borrow one argument into the call's scope, recording it in `done` for undo."""
@@ -147,7 +148,7 @@ def _undo(done: list[Any], site: Site) -> None:
             undo_transfer(original, result)
 
 
-def _prepare(
+def _prepare(  # noqa: PLR0912 - one branch per kind of parameter, flat on purpose
     plan: _Plan, scope: Scope, site: Site, args: tuple[Any, ...], kwargs: dict[str, Any]
 ) -> tuple[Any, ...]:
     """The arguments as the callee sees them; on any error, nothing has changed."""
@@ -177,9 +178,9 @@ def _prepare(
                     )
         if plan.var_keyword is not None:
             named, _name, kind = plan.var_keyword
-            for key in kwargs:
+            for key, value in kwargs.items():
                 if key not in named:
-                    kwargs[key] = _pass_argument(plan, scope, site, done, kwargs[key], kind, key)
+                    kwargs[key] = _pass_argument(plan, scope, site, done, value, kind, key)
     except BaseException:
         _undo(done, site)
         raise
@@ -249,7 +250,7 @@ def function(fn: F) -> F:
     the caller, and everything else the call owns is dropped, newest first.
     """
     if isinstance(fn, (staticmethod, classmethod)):
-        return type(fn)(function(fn.__func__))  # type: ignore[return-value]
+        return type(fn)(function(fn.__func__))
     if not callable(fn):
         raise TypeError(f"@owned.function expects a function, got {type(fn).__name__}")
     if inspect.isgeneratorfunction(fn) or inspect.isasyncgenfunction(fn):
@@ -272,8 +273,11 @@ def function(fn: F) -> F:
             plan = plans[0] if plans else plan_of()
             site = _call_site(_getframe(1))
             scope = _new_scope(plan.name, current_scope())
-            if not plan.is_plain:
-                args = _prepare(plan, scope, site, args, kwargs)
+            try:
+                if not plan.is_plain:
+                    args = _prepare(plan, scope, site, args, kwargs)
+            except (OwnershipError, TypeError) as refused:  # the caller's line is what matters
+                raise refused.with_traceback(None) from None
             scope._token = _CURRENT_SET(scope)
             try:
                 result = await fn(*args, **kwargs)
@@ -294,10 +298,13 @@ def function(fn: F) -> F:
         if site is None:
             site = site_of(frame)
         scope = _new_scope(plan.name, current_scope())
-        if plan.moves_only and not kwargs and len(args) == plan.arity:
-            args = _move_all(plan, scope, site, args)
-        elif not plan.is_plain:
-            args = _prepare(plan, scope, site, args, kwargs)
+        try:
+            if plan.moves_only and not kwargs and len(args) == plan.arity:
+                args = _move_all(plan, scope, site, args)
+            elif not plan.is_plain:
+                args = _prepare(plan, scope, site, args, kwargs)
+        except (OwnershipError, TypeError) as refused:  # the caller's line is what matters
+            raise refused.with_traceback(None) from None
         scope._token = _CURRENT_SET(scope)
         try:
             result = fn(*args, **kwargs)

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import copy
 import sys
-from typing import TYPE_CHECKING, Any, Final, Generic, NoReturn, TypeVar, final
+from typing import TYPE_CHECKING, Any, Generic, NoReturn, TypeVar, final
 
 from . import _blame
-from ._blame import HANDLE_TYPES, reject_handle
 from ._arena import Arena
+from ._blame import HANDLE_TYPES, reject_handle
 from ._cells import cells_for
-from ._scope import _COMPACT_AT, ROOT, Scope, current_scope, drop_at_exit
+from ._scope import _COMPACT_AT, ROOT, Scope, current_scope
 from ._sites import _SITES, Site, site_of
 from ._states import DROPPED, MOVED, MUT
 
@@ -21,7 +21,6 @@ __all__ = ["Owned", "drop", "move", "transfer", "undo_transfer"]
 
 T = TypeVar("T")
 _getframe = sys._getframe
-
 
 
 @final
@@ -323,7 +322,6 @@ def drop(handle: Owned[Any]) -> None:
     if type(handle) is not Owned:
         raise _blame.not_owned(handle, "drop")
     handle._drop(site_of(_getframe(1)))
-
 
 
 from ._borrows import Ref, RefMut, new_ref, new_ref_mut  # noqa: E402 - they import this module

@@ -78,8 +78,7 @@ class Pointer(Generic[T]):
     def __repr__(self) -> str:
         state = "freed" if self._freed_at is not None else type(self._value).__name__
         return (
-            f"<owned.Pointer {describe_block(self.address, self._size, self.generation)} "
-            f"({state})>"
+            f"<owned.Pointer {describe_block(self.address, self._size, self.generation)} ({state})>"
         )
 
     def __copy__(self) -> Pointer[T]:

@@ -10,6 +10,11 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, Final, final
 
 from ._arena import Arena, all_arenas
+
+if sys.version_info >= (3, 11):
+    from builtins import BaseExceptionGroup
+else:  # pragma: no cover - Python 3.10
+    from exceptiongroup import BaseExceptionGroup
 from ._sites import Site, site_of
 from ._states import DROPPED, MUT
 
@@ -219,7 +224,7 @@ def report_drop_failures(
     if len(failures) == 1:
         add_note(failures[0], f"raised by __drop__ at {where}; every other value was dropped")
         raise failures[0]
-    raise _exception_group(
+    raise BaseExceptionGroup(
         f"__drop__ raised for {len(failures)} values at {where}; every value was dropped",
         failures,
     )
@@ -232,14 +237,6 @@ def add_note(exc: BaseException, note: str) -> None:
         notes = []
         exc.__notes__ = notes
     notes.append(note)
-
-
-def _exception_group(message: str, failures: list[BaseException]) -> BaseException:
-    if sys.version_info >= (3, 11):
-        return BaseExceptionGroup(message, failures)
-    from exceptiongroup import BaseExceptionGroup as Group  # pragma: no cover - 3.10 only
-
-    return Group(message, failures)  # pragma: no cover - 3.10 only
 
 
 def _make_root() -> Scope:
