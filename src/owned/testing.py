@@ -1,0 +1,226 @@
+"""Leak checks for tests: which blocks an arena still holds, and where they were allocated.
+
+`no_leaks()` runs a block of code in a fresh arena and scope and raises `LeakError` if, once
+the scope has exited, a block is still live or a `__drop__` raised. The pytest plugin's
+`owned_leak_check` marker does the same around a whole test. This module imports neither
+pytest nor hypothesis.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from types import TracebackType
+from typing import Final, final
+
+from ._arena import Arena, DropFailure
+from ._handles import Owned
+from ._pointer import Pointer
+from ._scope import ROOT, Scope
+from ._sites import Site, assigned_name
+
+__all__ = ["LeakError", "LeakedBlock", "leak_report", "leaked_blocks", "no_leaks"]
+
+
+@final
+@dataclass(frozen=True, slots=True)
+class LeakedBlock:
+    """A block still live in an arena that should be empty.
+
+    Attributes:
+        name: the variable the value was assigned to, where it can be found.
+        type_name: the type of the value (`list`, `myapp.Cache`).
+        size: the block's size in cells.
+        address: the block's first cell.
+        allocated_at: where `Owned(...)` or `arena.alloc(...)` made the block.
+        owner: who still holds it, in words ("raw pointer, never freed", ...).
+    """
+
+    name: str | None
+    type_name: str
+    size: int
+    address: int
+    allocated_at: Site
+    owner: str
+
+    def __str__(self) -> str:
+        name = f"`{self.name}`" if self.name else "a value"
+        cells = "cell" if self.size == 1 else "cells"
+        return (
+            f"{name}: {self.type_name}, {self.size} {cells} @0x{self.address:x}, "
+            f"allocated at {self.allocated_at}; {self.owner}"
+        )
+
+
+class LeakError(AssertionError):
+    """A checked block of code left live blocks behind, or a `__drop__` raised.
+
+    Attributes:
+        leaked: the blocks still live, in allocation order.
+        drop_failures: every `__drop__` that raised, with its error.
+    """
+
+    __module__ = "owned.testing"
+
+    def __init__(
+        self, message: str, leaked: list[LeakedBlock], drop_failures: list[DropFailure]
+    ) -> None:
+        super().__init__(message)
+        self.leaked: Final = leaked
+        self.drop_failures: Final = drop_failures
+
+
+def leaked_blocks(arena: Arena) -> list[LeakedBlock]:
+    """Describe every live block of `arena`, in allocation order."""
+    return [_describe(address, size, record) for address, size, record in arena.blocks()]
+
+
+def leak_report(arena: Arena, what: str = "the checked code") -> str | None:
+    """The text of a leak failure for `arena`, or None when it is empty and no `__drop__` raised.
+
+    Args:
+        arena: an arena that should hold no live block any more.
+        what: who is blamed in the first line ("test_cache_is_freed").
+    """
+    leaked = leaked_blocks(arena)
+    failures = arena.drop_failures()
+    if not leaked and not failures:
+        return None
+    lines = []
+    if leaked:
+        cells = sum(block.size for block in leaked)
+        lines.append(
+            f"{what} leaked {_count(len(leaked), 'block')} ({_count(cells, 'cell')}) "
+            "that nothing will free:"
+        )
+        lines.extend(f"  {block}" for block in leaked)
+    if failures:
+        lines.append(f"{what} dropped {_count(len(failures), 'value')} whose __drop__ raised:")
+        lines.extend(f"  {_describe_failure(failure)}" for failure in failures)
+    return "\n".join(lines)
+
+
+@final
+class no_leaks:  # lower case: used like a function, `with no_leaks():`
+    """Run a block in a fresh arena and scope; fail with `LeakError` if it leaves blocks live.
+
+    `with owned.testing.no_leaks() as scope:` gives the `Scope` (its arena is `scope.arena`).
+    Values made in the block are dropped at its end, as for any scope; what is still live
+    after that (moved into the root scope, raw pointers not freed, owned by a scope that never
+    exited) is reported with its allocation site, and so is every `__drop__` that raised.
+    An exception raised by the block itself propagates unchanged and skips the check.
+
+    Args:
+        name: the scope's name, also used in the report.
+        arena: the arena to check; default a new growing `Arena()`.
+    """
+
+    __slots__ = ("_arena", "_name", "_scope")
+
+    def __init__(self, name: str = "no_leaks", *, arena: Arena | None = None) -> None:
+        self._name = name
+        self._arena = Arena() if arena is None else arena
+        self._scope = Scope(name, arena=self._arena)
+
+    def __enter__(self) -> Scope:
+        return self._scope.__enter__()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        if exc is not None:
+            # The block's own failure comes first: the scope adds any __drop__ error as a note.
+            self._scope.__exit__(exc_type, exc, traceback)
+            return
+        close_checked(self._scope, self._name)
+
+
+def close_checked(scope: Scope, what: str) -> None:
+    """Exit `scope` and raise `LeakError` if its arena still holds blocks or a `__drop__` raised."""
+    arena = scope.arena
+    try:
+        scope.__exit__(None, None, None)
+    except BaseException as failure:
+        if not _raised_by_drops(failure, arena):
+            raise
+        # Reported below, with the value it came from, from the arena's records.
+    report = leak_report(arena, what)
+    if report is not None:
+        raise LeakError(report, leaked_blocks(arena), arena.drop_failures())
+
+
+def _raised_by_drops(failure: BaseException, arena: Arena) -> bool:
+    """True if `failure` is what a scope raises for `__drop__` errors recorded in `arena`."""
+    grouped = getattr(failure, "exceptions", None)  # a BaseExceptionGroup, also on 3.10
+    if isinstance(grouped, tuple):
+        return all(_raised_by_drops(inner, arena) for inner in grouped)
+    return any(drop_failure.error is failure for drop_failure in arena.drop_failures())
+
+
+def _describe(address: int, size: int, record: object) -> LeakedBlock:
+    if isinstance(record, Pointer):
+        site: Site = record._allocated_at
+        return LeakedBlock(
+            name=assigned_name(site),
+            type_name=f"raw pointer to {_type_name(type(record._value))}",
+            size=size,
+            address=address,
+            allocated_at=site,
+            owner="never freed: call arena.free(pointer)",
+        )
+    assert isinstance(record, Owned)
+    return LeakedBlock(
+        name=record.name,
+        type_name=_type_name(type(record._value)),
+        size=size,
+        address=address,
+        allocated_at=record.allocated_at,
+        owner=_owner(record.scope),
+    )
+
+
+def _owner(scope: Scope) -> str:
+    if scope is ROOT:
+        return "owned by the root scope, which drops it only when the interpreter exits"
+    name = repr(scope.name) if scope.name else "a scope"
+    if scope.is_active:
+        return f"owned by {name}, which has not exited"
+    return f"owned by {name}"  # pragma: no cover - an exited scope owns nothing live
+
+
+def _describe_failure(failure: DropFailure) -> str:
+    record = failure.record
+    error = f"{type(failure.error).__name__}: {failure.error}"
+    hook = _drop_hook_name(failure.error)
+    if isinstance(record, Owned):
+        name = record.name
+        what = f"`{name}`" if name else "a value"
+        cells = "cell" if record.size == 1 else "cells"
+        return (
+            f"{what}: {record.size} {cells} @0x{record.address:x}, allocated at "
+            f"{record.allocated_at}; {hook} raised {error}"
+        )
+    return f"{record!r}: {hook} raised {error}"  # pragma: no cover - only Owned values drop
+
+
+def _drop_hook_name(error: BaseException) -> str:
+    """`Connection.__drop__`, found in the traceback (the value is gone when its hook has run)."""
+    traceback = error.__traceback__
+    while traceback is not None:
+        code = traceback.tb_frame.f_code
+        if code.co_name == "__drop__":
+            return getattr(code, "co_qualname", code.co_name)
+        traceback = traceback.tb_next
+    return "__drop__"
+
+
+def _type_name(cls: type) -> str:
+    if cls.__module__ == "builtins":
+        return cls.__qualname__
+    return f"{cls.__module__}.{cls.__qualname__}"
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}" if number == 1 else f"{number} {noun}s"
