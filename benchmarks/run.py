@@ -1,8 +1,9 @@
 """The runtime's benchmark table: each operation against a baseline timed in the same run.
 
 Run `python benchmarks/run.py` (add `--quick` for a rough pass). Timings on shared machines are
-noisy, so every figure is the median of repeated runs, baseline and ours interleaved, and every
-goal is a ratio. `main(scale=...)` shrinks every count, for the test suite's smoke run.
+noisy, so every figure is the CPU time of the measuring thread (time spent waiting for a core
+does not count), the median of repeated runs with baseline and ours interleaved, and every goal
+is a ratio. `main(scale=...)` shrinks every count, for the test suite's smoke run.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import argparse
 import gc
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -78,12 +80,13 @@ def _paired(ours: Timer, baseline: Timer, n: int, repeats: int) -> tuple[float, 
 
 
 def _timed(loop: Callable[[], None]) -> float:
+    """CPU seconds of this thread for `loop()`: time spent waiting for a core does not count."""
     gc.collect()
     gc.disable()
     try:
-        started = time.perf_counter()
+        started = time.thread_time()
         loop()
-        return time.perf_counter() - started
+        return time.thread_time() - started
     finally:
         gc.enable()
 
@@ -309,11 +312,12 @@ def trace_overhead(moves: int) -> Row | None:
         environment = {**os.environ, "PYTHONPATH": str(ROOT / "src"), "NO_COLOR": "1"}
 
         def run(*command: str) -> float:
-            started = time.perf_counter()
+            before = resource.getrusage(resource.RUSAGE_CHILDREN)
             subprocess.run(
                 [sys.executable, *command], env=environment, check=True, capture_output=True
             )
-            return time.perf_counter() - started
+            after = resource.getrusage(resource.RUSAGE_CHILDREN)  # CPU time, not waiting time
+            return (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
 
         plain = statistics.median(run(str(script)) for _ in range(3))
         traced = statistics.median(
