@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import sys
 from typing import ClassVar
 
+from ._diagnostics import diagnostic_note, render, should_color
 from ._sites import Site
 
 __all__ = [
@@ -67,9 +69,35 @@ class OwnershipError(Exception):
             lines.append(f"  = help: {self.help}")
         return "\n".join(lines)
 
+    def render(self, *, color: bool = False) -> str:
+        """The error as rustc prints it: `error[E0382]: ...`, the source lines with the exact
+        spans of each site labelled, and rustc's notes and help. Plain text unless `color`."""
+        return render(self, color=color)
+
+    # Python prints `__notes__` under the traceback, so an uncaught error shows its rustc-style
+    # rendering with plain `python script.py`. It is rendered when first read (printing the
+    # traceback), never when the error is raised and caught.
+    @property
+    def __notes__(self) -> list[str]:
+        notes: list[str] | None = self.__dict__.get("_notes")
+        if notes is None:
+            notes = [diagnostic_note(self, color=should_color(sys.stderr))]
+            self.__dict__["_notes"] = notes
+        return notes
+
+    @__notes__.setter
+    def __notes__(self, notes: list[str]) -> None:
+        self.__dict__["_notes"] = notes
+
+    @__notes__.deleter
+    def __notes__(self) -> None:
+        self.__dict__["_notes"] = []
+
 
 class UseAfterMoveError(OwnershipError):
     """A moved-from handle was used (rustc E0382)."""
+
+    __module__ = "owned"
 
     default_code = "E0382"
 
@@ -77,13 +105,19 @@ class UseAfterMoveError(OwnershipError):
 class UseAfterDropError(OwnershipError):
     """A dropped handle, or a freed pointer, was used."""
 
+    __module__ = "owned"
+
 
 class DoubleDropError(OwnershipError):
     """A value was dropped, or a pointer freed, a second time."""
 
+    __module__ = "owned"
+
 
 class BorrowError(OwnershipError):
     """A shared borrow (or a read) while the value is mutably borrowed (rustc E0502)."""
+
+    __module__ = "owned"
 
     default_code = "E0502"
 
@@ -91,17 +125,23 @@ class BorrowError(OwnershipError):
 class BorrowMutError(OwnershipError):
     """An exclusive borrow or an assignment while the value is borrowed (E0499/E0502/E0506)."""
 
+    __module__ = "owned"
+
     default_code = "E0499"
 
 
 class MoveWhileBorrowedError(OwnershipError):
     """A move, drop or `into_inner` while the value is borrowed (rustc E0505)."""
 
+    __module__ = "owned"
+
     default_code = "E0505"
 
 
 class DanglingRefError(OwnershipError):
     """A borrow used after it ended or after its owner went away (rustc E0597)."""
+
+    __module__ = "owned"
 
     default_code = "E0597"
 
@@ -114,6 +154,8 @@ class OutOfMemoryError(OwnershipError, MemoryError):
         largest_free: the largest free extent at the time, in cells.
         capacity: the arena's capacity in cells.
     """
+
+    __module__ = "owned"
 
     def __init__(self, requested: int, largest_free: int, capacity: int, free_cells: int) -> None:
         super().__init__(

@@ -8,7 +8,7 @@ from typing import Any, Final, Literal, final
 
 from ._sites import Site, assigned_name
 
-__all__ = ["Event", "EventKind", "EventLog"]
+__all__ = ["Event", "EventKind", "EventLog", "keep_new_logs"]
 
 EventKind = Literal["alloc", "dealloc", "move", "borrow", "borrow_mut", "release"]
 _perf_counter_ns: Final = time.perf_counter_ns
@@ -77,6 +77,8 @@ class EventLog:
 
     def __init__(self) -> None:
         self._raw: list[tuple[str, Any, Site | None, str | None, int, str, int]] = []
+        if _KEPT:
+            _KEPT[0].append(self)
 
     def __call__(
         self,
@@ -117,6 +119,21 @@ class EventLog:
 
     def clear(self) -> None:
         self._raw.clear()
+
+
+# The logs made while `python -m owned trace` runs a script (one list while it keeps them, none
+# otherwise): kept so that the events of an arena the script let go of are still printed.
+_KEPT: Final[list[list[EventLog]]] = []
+
+
+def keep_new_logs(on: bool) -> list[EventLog]:
+    """Keep every EventLog created from now on (or stop); return those kept so far."""
+    if not _KEPT:
+        _KEPT.append([])
+    kept = _KEPT[0]
+    if not on:
+        _KEPT.clear()
+    return kept
 
 
 def _address(record: Any) -> int:
