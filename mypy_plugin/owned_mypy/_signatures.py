@@ -105,4 +105,3 @@ def iterate_borrowed(ctx: FunctionContext) -> Type:
         "__iter__", borrow.args[0], [], [], ctx.context
     )
     return result
-
