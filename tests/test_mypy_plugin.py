@@ -16,6 +16,7 @@ import sysconfig
 from pathlib import Path
 
 import mypy.options
+
 import owned_mypy
 
 _REPORT = re.compile(r"^\S+\.py:\d+: (error|note|warning): ")
