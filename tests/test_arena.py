@@ -144,6 +144,9 @@ def test_freeing_twice_raises_double_drop_like_asan() -> None:
         "first freed here",
         "previously allocated here",
     ]
+    assert str(caught.value).splitlines()[-1] == (
+        "  = help: free each allocation exactly once; owned.Owned frees for you at scope exit"
+    )
     assert arena.stats() == before
 
 
@@ -156,3 +159,29 @@ def test_stats_and_render_reflect_both_layers() -> None:
     blocks = arena.blocks()
     assert [(address, size) for address, size, _ in blocks] == [(0, 2), (2, 2)]
     assert blocks[0][2] is pointer and blocks[1][2] is handle
+
+
+def test_a_recording_arena_logs_each_ownership_event_with_its_reason() -> None:
+    arena = Arena(record_events=True)
+    with owned.scope("block", arena=arena):
+        years = Owned([2001, 2002])
+        with years.borrow():
+            pass
+        kept = years.move()
+        Owned([1]).into_inner()
+        temporary = Owned("t")
+    temporary_events = [e for e in arena.events() if e.name == "temporary"]
+    assert [(e.kind, e.detail) for e in temporary_events] == [
+        ("alloc", None),
+        ("dealloc", "scope exit"),
+    ]
+    kinds = [(e.kind, e.name, e.detail) for e in arena.events()]
+    assert kinds[:4] == [
+        ("alloc", "years", None),
+        ("borrow", "years", None),
+        ("release", "years", None),
+        ("move", "kept", "block"),
+    ]
+    assert ("dealloc", None, "moved out") in [(k, None, d) for k, _, d in kinds]
+    assert not kept.is_alive
+    assert Arena().events() == []

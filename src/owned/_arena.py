@@ -131,15 +131,15 @@ class Arena:
                 self._recorder("alloc", record, None, None, self._allocs)
         return address
 
-    def _release(self, address: int, size: int) -> None:
-        """Give a block's cells back."""
+    def _release(self, address: int, size: int, detail: str | None = None) -> None:
+        """Give a block's cells back; `detail` says why, for the event log."""
         with self._lock:
             record = self._live.pop(address)
             self._free.give_back(address, size)
             self._deallocs += 1
             self._live_cells -= size
             if self._recorder is not None:
-                self._recorder("dealloc", record, None)
+                self._recorder("dealloc", record, None, detail)
 
     @property
     def is_recording(self) -> bool:

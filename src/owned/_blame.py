@@ -71,6 +71,7 @@ def dead_use(handle: Owned[Any], site: Site) -> OwnershipError:
             labels=(("value moved here", _end_site(handle)), ("value used here after move", site)),
             help=_clone_help(name),
             moved_at=_end_site(handle),
+            allocated_at=handle._allocated_at,
             used_at=site,
         )
     return UseAfterDropError(
@@ -79,6 +80,7 @@ def dead_use(handle: Owned[Any], site: Site) -> OwnershipError:
         labels=(("value dropped here", _end_site(handle)), ("value used here after drop", site)),
         help="a dropped value is gone; clone it before dropping if you still need it",
         dropped_at=_end_site(handle),
+        allocated_at=handle._allocated_at,
         used_at=site,
     )
 

@@ -42,7 +42,7 @@ class OwnershipError(Exception):
         code: str | None = None,
         name: str | None = None,
         labels: tuple[tuple[str, Site | None], ...] = (),
-        help: str | None = None,  # noqa: A002 - rustc calls it help
+        help: str | None = None,
         moved_at: Site | None = None,
         dropped_at: Site | None = None,
         borrowed_at: Site | None = None,

@@ -192,7 +192,7 @@ class Owned(Generic[T]):
         value = self._value
         self._aux = site
         self._value = None  # type: ignore[assignment]
-        self._arena._release(self._address, self._size)
+        self._arena._release(self._address, self._size, "moved out")
         _leave_scope(self)
         return value
 

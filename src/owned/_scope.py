@@ -198,7 +198,7 @@ def drop_at_exit(handle: Owned[Any], site: Site | None) -> BaseException | None:
     handle._aux = site if site is not None else handle._scope
     handle._value = None
     arena = handle._arena
-    arena._release(handle._address, handle._size)
+    arena._release(handle._address, handle._size, "scope exit")
     hook = getattr(type(value), "__drop__", None)
     if hook is not None:
         try:

@@ -322,10 +322,10 @@ def events_json(trace: Trace) -> dict[str, Any]:
 def plot(trace: Trace, path: str) -> None:
     """Draw each arena over time: cells up, events across, one coloured bar per block."""
     # matplotlib is optional (the `plot` extra), and slow to import: only here.
-    import matplotlib  # noqa: PLC0415
+    import matplotlib
 
     matplotlib.use("Agg")
-    from matplotlib import pyplot  # noqa: PLC0415
+    from matplotlib import pyplot
 
     arenas = sorted({traced.arena for traced in trace.events}) or [0]
     figure, axes = pyplot.subplots(
