@@ -170,6 +170,7 @@ def test_a_recording_arena_logs_each_ownership_event_with_its_reason() -> None:
         kept = years.move()
         Owned([1]).into_inner()
         temporary = Owned("t")
+        assert temporary.is_alive
     temporary_events = [e for e in arena.events() if e.name == "temporary"]
     assert [(e.kind, e.detail) for e in temporary_events] == [
         ("alloc", None),
