@@ -1,4 +1,8 @@
-"""Rust's ownership model for Python: one owner per value, moves, borrows, and scoped drops."""
+"""Rust's ownership model for Python: one owner per value, moves, borrows, and scoped drops.
+
+PYTEST_DONT_REWRITE: the runtime is a library, not test code (pytest would otherwise rewrite
+it, since its pytest plugin lives in this package).
+"""
 
 import contextlib
 

@@ -41,15 +41,19 @@ class ArenaStats:
 class DropFailure:
     """A `__drop__` that raised: which value, and what it raised."""
 
-    __slots__ = ("error", "record")
+    __slots__ = ("error", "record", "value_type")
     __module__ = "owned"
 
-    def __init__(self, record: object, error: BaseException) -> None:
+    def __init__(self, record: object, error: BaseException, value_type: str) -> None:
         self.record = record
         self.error = error
+        self.value_type = value_type  # the value itself is gone by the time anyone asks
 
     def __repr__(self) -> str:
-        return f"<owned.DropFailure {self.record!r}: {type(self.error).__name__}: {self.error}>"
+        return (
+            f"<owned.DropFailure {self.value_type} {self.record!r}: "
+            f"{type(self.error).__name__}: {self.error}>"
+        )
 
 
 # New arenas record events while this is set (python -m owned trace turns it on).
@@ -157,9 +161,9 @@ class Arena:
         recorder = self._recorder
         return [] if recorder is None else recorder.events()
 
-    def _count_drop_failure(self, record: object, failure: BaseException) -> None:
+    def _count_drop_failure(self, record: object, failure: BaseException, value: object) -> None:
         with self._lock:
-            self._drop_failures.append(DropFailure(record, failure))
+            self._drop_failures.append(DropFailure(record, failure, type(value).__name__))
 
     def drop_failures(self) -> list[DropFailure]:
         """Every `__drop__` that raised in this arena (the block was freed all the same)."""
@@ -167,9 +171,8 @@ class Arena:
             return list(self._drop_failures)
 
     def _out_of_memory(self, size: int) -> OutOfMemoryError:
-        assert self._capacity is not None
         free = self._free
-        return OutOfMemoryError(size, free.largest_free, self._capacity, free.free_cells)
+        return OutOfMemoryError(size, free.largest_free, free.end, free.free_cells)
 
     def alloc(self, value: T, size: int | None = None) -> Pointer[T]:
         """Allocate a raw block, C style: nothing frees it but `free(pointer)`."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import copy
 import sys
-from typing import TYPE_CHECKING, Any, Generic, NoReturn, TypeVar, final
+from typing import TYPE_CHECKING, Any, Generic, NoReturn, TypeVar, cast, final
 
 from . import _blame
 from ._arena import Arena
@@ -73,8 +73,7 @@ class Owned(Generic[T]):
             reject_handle(value, "Owned")
         scope = current_scope()
         if arena is None:
-            arena = scope._arena
-            assert arena is not None
+            arena = cast(Arena, scope._arena)  # every entered scope has an arena
         elif type(arena) is not Arena:
             raise TypeError(
                 f"Owned(arena=...) expects an owned.Arena or None, got {type(arena).__name__}"
@@ -170,7 +169,7 @@ class Owned(Generic[T]):
             try:
                 hook(value)
             except BaseException as failure:
-                arena._count_drop_failure(self, failure)
+                arena._count_drop_failure(self, failure, value)
                 raise
 
     def clone(self) -> Owned[T]:

@@ -204,7 +204,7 @@ def drop_at_exit(handle: Owned[Any], site: Site | None) -> BaseException | None:
         try:
             hook(value)
         except BaseException as failure:
-            arena._count_drop_failure(handle, failure)
+            arena._count_drop_failure(handle, failure, value)
             return failure
     return None
 

@@ -193,7 +193,7 @@ def _owner(scope: Scope) -> str:
 def _describe_failure(failure: DropFailure) -> str:
     record = failure.record
     error = f"{type(failure.error).__name__}: {failure.error}"
-    hook = _drop_hook_name(failure.error)
+    hook = f"{failure.value_type}.__drop__"
     if isinstance(record, Owned):
         name = record.name
         what = f"`{name}`" if name else "a value"
@@ -203,17 +203,6 @@ def _describe_failure(failure: DropFailure) -> str:
             f"{record.allocated_at}; {hook} raised {error}"
         )
     return f"{record!r}: {hook} raised {error}"  # pragma: no cover - only Owned values drop
-
-
-def _drop_hook_name(error: BaseException) -> str:
-    """`Connection.__drop__`, found in the traceback (the value is gone when its hook has run)."""
-    traceback = error.__traceback__
-    while traceback is not None:
-        code = traceback.tb_frame.f_code
-        if code.co_name == "__drop__":
-            return getattr(code, "co_qualname", code.co_name)
-        traceback = traceback.tb_next
-    return "__drop__"
 
 
 def _type_name(cls: type) -> str:
