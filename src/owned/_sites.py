@@ -14,6 +14,16 @@ _getframe = sys._getframe
 
 
 @final
+class _Unknown:
+    """Not worked out yet (None is a valid answer: no name)."""
+
+    __slots__ = ()
+
+
+_UNKNOWN: Final = _Unknown()
+
+
+@final
 class Site:
     """A place in the source: a code object and an instruction offset.
 
@@ -21,12 +31,15 @@ class Site:
     line, column and function are computed on first use (an error message, a trace).
     """
 
-    __slots__ = ("code", "offset")
+    __slots__ = ("_assigned", "_position", "code", "offset")
     __module__ = "owned"
 
     def __init__(self, code: CodeType, offset: int) -> None:
         self.code: Final = code
         self.offset: Final = offset
+        # Worked out on first use, then kept: one Site stands for every event at its place.
+        self._position: tuple[int, int | None, int | None] | None = None
+        self._assigned: str | _Unknown | None = _UNKNOWN
 
     @property
     def filename(self) -> str:
@@ -38,19 +51,24 @@ class Site:
 
     @property
     def line(self) -> int:
-        return _position(self.code, self.offset)[0]
+        return self._located()[0]
 
     @property
     def column(self) -> int | None:
         """1-based column where the expression starts (None where Python does not record it)."""
-        column = _position(self.code, self.offset)[1]
+        column = self._located()[1]
         return None if column is None else column + 1
 
     @property
     def end_column(self) -> int | None:
         """1-based column just past the expression (None where Python does not record it)."""
-        end = _position(self.code, self.offset)[2]
+        end = self._located()[2]
         return None if end is None else end + 1
+
+    def _located(self) -> tuple[int, int | None, int | None]:
+        if self._position is None:
+            self._position = _position(self.code, self.offset)
+        return self._position
 
     @property
     def display_filename(self) -> str:
@@ -123,8 +141,13 @@ def _instructions_from(site: Site) -> list[dis.Instruction]:
 
 def assigned_name(site: Site) -> str | None:
     """The variable that the result of the call at `site` is stored in (`years = Owned(...)`)."""
-    following = _instructions_from(site)[1:]
-    for instruction in following:
+    if isinstance(site._assigned, _Unknown):
+        site._assigned = _assigned_name(site)
+    return site._assigned
+
+
+def _assigned_name(site: Site) -> str | None:
+    for instruction in _instructions_from(site)[1:]:
         if instruction.opname in _STORES:
             return str(instruction.argval)
         if instruction.opname not in _TRANSPARENT:
