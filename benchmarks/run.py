@@ -246,9 +246,9 @@ def _alloc_free_cost(live: int, pairs: int, repeats: int) -> float:
     return statistics.median(_timed(loop) for _ in range(repeats)) / pairs
 
 
-def alloc_free_scaling(n_large: int, repeats: int) -> Row:
-    small = _alloc_free_cost(1_000, 20_000, repeats)
-    large = _alloc_free_cost(n_large, 20_000, repeats)
+def alloc_free_scaling(n_large: int, pairs: int, repeats: int) -> Row:
+    small = _alloc_free_cost(min(1_000, n_large), pairs, repeats)
+    large = _alloc_free_cost(n_large, pairs, repeats)
     return Row(
         f"alloc+free, {n_large:.0e} live blocks  vs  1e3 live, fragmented", large, small, 1.5
     )
@@ -357,7 +357,7 @@ def main(scale: float = 1.0, repeats: int = 9) -> list[Row]:
         iterate_ref(size(1_000_000), repeats),
         create_and_drop(size(50_000), repeats),
         function_call(size(50_000), repeats),
-        alloc_free_scaling(size(1_000_000), max(3, repeats // 3)),
+        alloc_free_scaling(size(1_000_000), size(20_000), max(3, repeats // 3)),
         bookkeeping(size(100_000)),
     ]
     optional = [affinecap_read(size(100_000), repeats), trace_overhead(size(100_000))]
