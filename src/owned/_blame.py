@@ -35,11 +35,10 @@ _RELEASE_HELP = "end the borrow first: leave its `with` block, or call release()
 
 def name_of(handle: Owned[Any], used_at: Site | None = None) -> str | None:
     """The handle's variable name: given, or the target of the assignment that made it."""
-    if handle._name is None:
-        handle._name = assigned_name(handle._site)
-    if handle._name is None and used_at is not None:
+    name = assigned_name(handle._site)
+    if name is None and used_at is not None:
         return used_name(used_at)
-    return handle._name
+    return name
 
 
 def _quoted(handle: Owned[Any], used_at: Site | None) -> str:

@@ -23,8 +23,7 @@ def _pass_argument(  # noqa: PLR0917 - an internal helper on the call path
     if kind == MOVE:
         if type(value) is not Owned:
             raise _wrong_type(plan, value, parameter, "takes ownership (Owned[...])")
-        moved = transfer(value, scope, site)
-        moved._name = parameter
+        moved = transfer(value, scope, site, plan.parameter_site(parameter))
         done.append((value, moved))
         return moved
     if type(value) is Owned:

@@ -33,8 +33,7 @@ def fast_wrapper(fn: Callable[..., Any], plan: Plan, generic: Generic) -> Callab
     refused = [f"type({name}) is not _Owned or {name}._flag != 0" for name in moved]
     refused += [f"{a} is {b}" for i, a in enumerate(moved) for b in moved[i + 1 :]]
     moves = "".join(
-        f"    {name} = _transfer({name}, scope, site)\n    {name}._name = {name!r}\n"
-        for name in moved
+        f"    {name} = _transfer({name}, scope, site, _made_{name})\n" for name in moved
     )
     source = (
         f"def wrapper({parameters}):\n"
@@ -82,6 +81,7 @@ def fast_wrapper(fn: Callable[..., Any], plan: Plan, generic: Generic) -> Callab
         "_finish": finish,
         "_end": plan.end_site,
     }
+    namespace.update({f"_made_{name}": plan.parameter_site(name) for name in moved})
     code = compile(source, f"<owned.function wrapper of {plan.name}>", "exec")
     exec(code, namespace)  # our own template, filled in with parameter names only
     wrapper: Callable[..., Any] = namespace["wrapper"]

@@ -11,7 +11,7 @@ from ._arena import Arena
 from ._blame import HANDLE_TYPES, reject_handle
 from ._cells import cells_for
 from ._scope import _COMPACT_AT, ROOT, Scope, current_scope
-from ._sites import _SITES, Site, site_of
+from ._sites import _SITES, Site, named, site_of
 from ._states import DROPPED, MOVED, MUT
 
 if TYPE_CHECKING:
@@ -40,7 +40,6 @@ class Owned(Generic[T]):
         "_arena",
         "_aux",
         "_flag",
-        "_name",
         "_scope",
         "_site",
         "_size",
@@ -56,7 +55,6 @@ class Owned(Generic[T]):
     _scope: Scope
     _site: Site  # where this handle was made: the allocation, or the move that made it
     _allocated_at: Site  # where the block was allocated, kept across moves
-    _name: str | None
     # While alive: the latest Ref/RefMut taken (named in borrow errors). Once dead: the Site of
     # the move or drop.
     _aux: Any
@@ -92,8 +90,9 @@ class Owned(Generic[T]):
         frame = _getframe(1)  # site_of(frame), inlined: this is the hottest constructor
         sites = _SITES.get(frame.f_code)
         site = sites.get(frame.f_lasti) if sites is not None else None
-        self._site = self._allocated_at = site if site is not None else site_of(frame)
-        self._name = name
+        if site is None:
+            site = site_of(frame)
+        self._site = self._allocated_at = site if name is None else named(site, name)
         self._aux = None
         self._address = arena._allocate(self, size)
         if scope is not ROOT:
@@ -249,8 +248,12 @@ class Owned(Generic[T]):
         )
 
 
-def transfer(handle: Owned[T], target: Scope, site: Site) -> Owned[T]:
-    """Move `handle` to a new handle owned by `target`, a scope of the calling thread or task."""
+def transfer(handle: Owned[T], target: Scope, site: Site, made_at: Site | None = None) -> Owned[T]:
+    """Move `handle` to a new handle owned by `target`, a scope of the calling thread or task.
+
+    `site` is where the move happens; `made_at` (default: the same) is what the new handle
+    reports as its origin, and names it: a parameter's site names a moved-in argument.
+    """
     if handle._flag == 0:
         handle._flag = MOVED  # claimed: see _states
     else:
@@ -262,9 +265,8 @@ def transfer(handle: Owned[T], target: Scope, site: Site) -> Owned[T]:
     moved._address = address = handle._address
     moved._size = handle._size
     moved._scope = target
-    moved._site = site
+    moved._site = site if made_at is None else made_at
     moved._allocated_at = handle._allocated_at
-    moved._name = None
     moved._aux = None
     arena._live[address] = moved
     if arena._recorder is not None:

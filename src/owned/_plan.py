@@ -10,7 +10,7 @@ from typing import Any, Final
 
 from ._borrows import Ref, RefMut
 from ._handles import Owned
-from ._sites import Site
+from ._sites import Site, named
 
 __all__ = ["BORROW", "BORROW_MUT", "MOVE", "Plan", "resolved_hints"]
 
@@ -26,6 +26,8 @@ class Plan:
     """Which arguments a call moves or borrows, worked out from the annotations once."""
 
     __slots__ = (
+        "_definition",
+        "_parameter_sites",
         "end_site",
         "fast_names",
         "is_plain",
@@ -60,6 +62,9 @@ class Plan:
             else:
                 self.var_keyword = (named, parameter.name, kind)
         self.end_site = _end_site(fn)
+        code = getattr(fn, "__code__", None)
+        self._definition = None if code is None else Site(code, 0)
+        self._parameter_sites: dict[str, Site] = {}
         self.is_plain = not (
             self.positional or self.keyword or self.var_positional or self.var_keyword
         )
@@ -72,6 +77,13 @@ class Plan:
             if simple and moved_only and 1 <= len(self.positional) <= 4 and self.end_site
             else None
         )
+
+    def parameter_site(self, parameter: str) -> Site | None:
+        """The site a moved-in argument reports: the function's `def`, naming the parameter."""
+        site = self._parameter_sites.get(parameter)
+        if site is None and self._definition is not None:
+            site = self._parameter_sites[parameter] = named(self._definition, parameter)
+        return site
 
 
 def resolved_hints(fn: Callable[..., Any]) -> dict[str, Any] | None:

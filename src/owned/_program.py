@@ -12,6 +12,7 @@ from ._borrows import Ref, RefMut
 from ._errors import OwnershipError
 from ._handles import Owned
 from ._scope import Scope, current_scope, scope
+from ._sites import named
 
 __all__ = ["Outcome", "Program", "Step"]
 
@@ -231,8 +232,8 @@ class _Run:
 
     def _bind(self, step: Step, result: Any) -> None:
         if step.kind in _MAKES_HANDLE:
-            if isinstance(result, Owned) and result._name is None:
-                result._name = f"h{step.target}"  # errors then name the program's variable
+            if isinstance(result, Owned) and result.name is None:
+                result._site = named(result._site, f"h{step.target}")  # errors name it so
             self.handles.append(result)
         elif step.kind in _MAKES_BORROW:
             self.borrows.append(result)

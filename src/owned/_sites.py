@@ -8,7 +8,7 @@ import sys
 from types import CodeType, FrameType
 from typing import Final, final
 
-__all__ = ["Site", "assigned_name", "site_of", "used_name"]
+__all__ = ["Site", "assigned_name", "named", "site_of", "used_name"]
 
 _getframe = sys._getframe
 
@@ -103,6 +103,13 @@ def site_of(frame: FrameType) -> Site:
     if site is None:
         site = by_offset.setdefault(offset, Site(code, offset))
     return site
+
+
+def named(site: Site, name: str) -> Site:
+    """A site that names its value `name` (not interned: the name belongs to one value)."""
+    renamed = Site(site.code, site.offset)
+    renamed._assigned = name
+    return renamed
 
 
 def caller_site(depth: int = 1) -> Site:
