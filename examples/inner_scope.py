@@ -5,7 +5,7 @@ from owned import Owned
 
 
 def main() -> None:
-    heap = owned.Arena()
+    heap = owned.Arena(capacity=8)
     with owned.scope("main", arena=heap):
         years = Owned([2001, 2002, 2003, 2004])
         print(f"years lives at @0x{years.address:x}:        heap {heap.render()}")

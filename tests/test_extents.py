@@ -75,6 +75,8 @@ class CellModel:
 
     def give_back(self, address: int, size: int) -> None:
         self.free[address : address + size] = [True] * size
+        while self.grows and self.free and self.free[-1]:
+            self.free.pop()  # a growable span ends with its last reserved cell
 
     def runs(self) -> list[tuple[int, int]]:
         """Maximal runs of free cells as ``(address, size)``."""
@@ -250,13 +252,16 @@ def test_growable_take_uses_a_fitting_extent_inside_the_span_before_growing() ->
     assert snapshot(extents) == ([(2, 1)], 5, 1, 1, 1)
 
 
-def test_growable_span_never_shrinks_when_its_last_block_is_given_back() -> None:
+def test_growable_span_shrinks_past_its_free_tail_when_its_last_block_is_given_back() -> None:
     extents = FreeExtents(None)
-    reserve(extents, 5)
+    reserve(extents, 5, 2, 3)
+    extents.give_back(5, 2)
+    assert snapshot(extents) == ([(5, 2)], 10, 2, 2, 1)
+    extents.give_back(7, 3)
+    assert snapshot(extents) == ([], 5, 0, 0, 0)
+    assert extents.take(1) == 5
     extents.give_back(0, 5)
-    assert snapshot(extents) == ([(0, 5)], 5, 5, 5, 1)
-    assert extents.take(5) == 0
-    assert extents.end == 5
+    assert snapshot(extents) == ([(0, 5)], 6, 5, 5, 1)
 
 
 def test_huge_extents_cost_memory_per_extent_not_per_cell() -> None:

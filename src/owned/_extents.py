@@ -64,10 +64,10 @@ class FreeExtents:
 
     With a fixed ``capacity`` the span is ``[0, capacity)`` and ``take``
     returns None when no free extent fits. With ``capacity=None`` the span
-    ``[0, end)`` is the high-water mark of cells ever reserved: a request that
-    fits nowhere inside it is placed at the lowest address growth allows (the
-    start of a free extent that touches ``end``, else ``end``) and ``end``
-    moves up. The span never shrinks, so addresses handed out stay in it.
+    ``[0, end)`` ends with the last reserved block: a request that fits nowhere
+    inside it is placed at ``end``, which moves up, and giving back the last
+    block moves ``end`` down past it and past any free extent before it, so no
+    free extent ever touches the end of a growable span.
     """
 
     __slots__ = ("_by_end", "_by_start", "_end", "_free_cells", "_grows", "_priority", "_root")
@@ -188,6 +188,9 @@ class FreeExtents:
         by_start = self._by_start
         by_end = self._by_end
         end = address + size
+        if end == self._end and self._grows:
+            self._shrink_to(address)
+            return
         self._free_cells += size
         left = by_end.get(address)
         right = by_start.get(end)
@@ -217,6 +220,22 @@ class FreeExtents:
         while grown is not _EMPTY and grown.largest < size:
             grown.largest = size
             grown = grown.parent
+
+    def _shrink_to(self, address: int) -> None:
+        """End a growable span at ``address``, and before a free extent that would touch it.
+
+        Freeing the last block of a growable arena gives its cells back to the space past
+        the end rather than listing them, as a heap returns its top to the system: a block
+        made and dropped at the top (a scope's values) then costs no tree work at all.
+        """
+        tail = self._by_end.get(address)
+        if tail is not None:
+            del self._by_end[address]
+            del self._by_start[tail.start]
+            self._free_cells -= tail.size
+            self._detach(tail)
+            address = tail.start
+        self._end = address
 
     def _take_by_growing(self, size: int) -> int:
         """Place a block no extent inside the span can hold, by moving ``end`` up.

@@ -76,8 +76,11 @@ class Owned(Generic[T]):
             raise TypeError(
                 f"Owned(arena=...) expects an owned.Arena or None, got {type(arena).__name__}"
             )
-        if size is None and not hasattr(type(value), "__len__"):
-            size = 1
+        if size is None:
+            sized = _SIZED.get(type(value))
+            if sized is None:
+                sized = _has_len(type(value))
+            size = (len(value) or 1) if sized else 1  # type: ignore[arg-type]
         else:
             size = cells_for(value, size, "Owned")
         if name is not None and type(name) is not str:
@@ -246,6 +249,17 @@ class Owned(Generic[T]):
         raise TypeError(
             "an Owned value lives in an arena and cannot be pickled: pickle x.value instead"
         )
+
+
+_SIZED: dict[type, bool] = {}
+
+
+def _has_len(cls: type) -> bool:
+    """Whether values of `cls` have a length: asked once per type, not once per value."""
+    sized = _SIZED.get(cls)
+    if sized is None:
+        sized = _SIZED[cls] = hasattr(cls, "__len__")
+    return sized
 
 
 def transfer(handle: Owned[T], target: Scope, site: Site, made_at: Site | None = None) -> Owned[T]:
