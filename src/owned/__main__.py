@@ -64,7 +64,7 @@ def _trace(script: str, args: list[str], json_path: str | None, plot_path: str |
     sys.stdout.flush()
     if json_path is not None:
         with open(json_path, "w", encoding="utf-8") as file:
-            json.dump(events_json(trace), file, indent=1)
+            file.write(json.dumps(events_json(trace)))  # dumps: C encoder; dump(file): Python
             file.write("\n")
     if plot_path is not None:
         plot(trace, plot_path)

@@ -6,6 +6,8 @@ import time
 from dataclasses import dataclass
 from typing import Any, Final, Literal, final
 
+from ._blame import name_of
+from ._pointer import Pointer
 from ._sites import Site, assigned_name
 
 __all__ = ["Event", "EventKind", "EventLog", "keep_new_logs"]
@@ -154,9 +156,7 @@ def _site(kind: str, record: Any) -> Site | None:
 
 
 def _name(record: Any) -> str | None:
-    from ._blame import name_of
-    from ._handles import Owned
-
-    if type(record) is Owned:
-        return name_of(record)
-    return assigned_name(record._allocated_at)
+    """The variable name of an Owned handle (its own site names it) or of a raw pointer."""
+    if isinstance(record, Pointer):
+        return assigned_name(record._allocated_at)
+    return name_of(record)
