@@ -19,11 +19,12 @@ from dataclasses import dataclass, field
 from typing import IO, Any, Final
 
 from ._arena import record_new_arenas
-from ._diagnostics import headline, is_return_site, last_line, positions
+from ._diagnostics import headline
 from ._errors import OwnershipError
 from ._events import Event, EventLog, keep_new_logs
 from ._handles import Owned
 from ._scope import ROOT, drop_at_exit
+from ._spans import is_return_site, last_line, positions
 
 __all__ = ["Trace", "TracedEvent", "annotate", "events_json", "plot", "print_error", "run_traced"]
 
