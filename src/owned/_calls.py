@@ -117,12 +117,15 @@ def finish(scope: Scope, end: Site, result: Any, exc: BaseException | None) -> N
     _CURRENT_RESET(token)  # type: ignore[arg-type]
     if scope._borrows:
         scope._end_borrows()
+    handed_back = 0
     if exc is None and (type(result) is Owned or type(result) is tuple):
         caller = scope.parent or ROOT
         for item in result if type(result) is tuple else (result,):
             if type(item) is Owned and item._scope is scope and item._flag >= MUT:
                 item._scope = caller
+                handed_back += 1
                 if caller is not ROOT:
                     caller._owned.append(item)
-    if scope._owned:
+    # Entries that were handed back or left already (moved out, dropped) need no drop pass.
+    if len(scope._owned) > handed_back + scope._dead:
         scope._drop_values(end, exc)

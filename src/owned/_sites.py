@@ -3,12 +3,21 @@
 from __future__ import annotations
 
 import dis
+import functools
 import os
 import sys
 from types import CodeType, FrameType
 from typing import Final, final
 
-__all__ = ["Site", "assigned_name", "named", "site_of", "used_name"]
+__all__ = [
+    "Site",
+    "assigned_name",
+    "display_filename",
+    "named",
+    "positions",
+    "site_of",
+    "used_name",
+]
 
 _getframe = sys._getframe
 
@@ -67,18 +76,14 @@ class Site:
 
     def _located(self) -> tuple[int, int | None, int | None]:
         if self._position is None:
-            self._position = _position(self.code, self.offset)
+            line, _end_line, column, end_column = positions(self.code, self.offset)
+            self._position = (line, column, end_column)
         return self._position
 
     @property
     def display_filename(self) -> str:
         """The filename relative to the working directory when it lies below it."""
-        filename = self.filename
-        try:
-            relative = os.path.relpath(filename)
-        except ValueError:  # another drive on Windows
-            return filename
-        return filename if relative.startswith("..") else relative
+        return display_filename(self.filename)
 
     def __str__(self) -> str:
         return f"{self.display_filename}:{self.line} ({self.function})"
@@ -117,16 +122,30 @@ def caller_site(depth: int = 1) -> Site:
     return site_of(_getframe(depth + 1))
 
 
-def _position(code: CodeType, offset: int) -> tuple[int, int | None, int | None]:
-    positions = getattr(code, "co_positions", None)
-    if positions is not None:  # 3.11+: exact columns
-        for index, (line, _end_line, column, end_column) in enumerate(positions()):
-            if index * 2 == offset:
-                return (line or code.co_firstlineno, column, end_column)
+@functools.lru_cache(maxsize=4096)
+def positions(code: CodeType, offset: int) -> tuple[int, int, int | None, int | None]:
+    """(line, end line, column, end column) of an instruction; columns are 0-based bytes.
+
+    Python 3.11+ records columns (`co_positions`); 3.10 only lines, so columns are None there.
+    """
+    table = getattr(code, "co_positions", None)
+    if table is not None:
+        for index, (line, end_line, column, end_column) in enumerate(table()):
+            if index * 2 == offset and line is not None:
+                return (line, end_line or line, column, end_column)
     for start, end, line in code.co_lines():
         if start <= offset < end and line is not None:
-            return (line, None, None)
-    return (code.co_firstlineno, None, None)
+            return (line, line, None, None)
+    return (code.co_firstlineno, code.co_firstlineno, None, None)
+
+
+def display_filename(filename: str) -> str:
+    """`filename` relative to the working directory when under it: shorter, still clickable."""
+    try:
+        relative = os.path.relpath(filename)
+    except ValueError:  # another drive on Windows
+        return filename
+    return filename if relative.startswith("..") else relative
 
 
 _STORES: Final = frozenset({"STORE_FAST", "STORE_NAME", "STORE_GLOBAL", "STORE_DEREF"})

@@ -9,10 +9,11 @@ any particular error getting in the way.
 from __future__ import annotations
 
 import linecache
-import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Final
+
+from ._sites import display_filename
 
 __all__ = ["Mark", "SnippetWriter", "gutter_width"]
 
@@ -82,7 +83,7 @@ class SnippetWriter:
 
     def location(self, arrow: str, mark: Mark) -> None:
         """The `--> file:line:column` line that tells an editor where to jump."""
-        where = f"{_display(mark.filename)}:{mark.line}:{mark.start}"
+        where = f"{display_filename(mark.filename)}:{mark.line}:{mark.start}"
         self.line((" " * self.width + arrow, "gutter"), (" " + where, ""))
 
     def snippet(self, marks: Sequence[Mark]) -> None:
@@ -160,12 +161,3 @@ class SnippetWriter:
 
 def _style(mark: Mark) -> str:
     return "primary" if mark.primary else "secondary"
-
-
-def _display(filename: str) -> str:
-    """`filename` relative to the working directory when under it: shorter, still clickable."""
-    try:
-        relative = os.path.relpath(filename)
-    except ValueError:  # another drive on Windows
-        return filename
-    return filename if relative.startswith("..") else relative

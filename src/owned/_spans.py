@@ -15,6 +15,7 @@ import linecache
 from types import CodeType
 from typing import TYPE_CHECKING, Final
 
+from ._sites import positions
 from ._snippets import Mark
 
 if TYPE_CHECKING:
@@ -67,19 +68,6 @@ def mark_of(site: Site, label: str, primary: bool, name: str | None) -> Mark | N
         label,
         primary,
     )
-
-
-def positions(code: CodeType, offset: int) -> tuple[int, int, int | None, int | None]:
-    """(line, end line, column, end column) of an instruction; columns are 0-based bytes."""
-    table = getattr(code, "co_positions", None)
-    if table is not None:
-        for index, (line, end_line, column, end_column) in enumerate(table()):
-            if index * 2 == offset and line is not None:
-                return (line, end_line or line, column, end_column)
-    for start, end, line in code.co_lines():
-        if start <= offset < end and line is not None:
-            return (line, line, None, None)
-    return (code.co_firstlineno, code.co_firstlineno, None, None)
 
 
 def char_column(text: str, byte_column: int) -> int:

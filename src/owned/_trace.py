@@ -24,7 +24,8 @@ from ._errors import OwnershipError
 from ._events import Event, EventLog, keep_new_logs
 from ._handles import Owned
 from ._scope import ROOT, drop_at_exit
-from ._spans import is_return_site, last_line, positions
+from ._sites import display_filename, positions
+from ._spans import is_return_site, last_line
 
 __all__ = ["Trace", "TracedEvent", "annotate", "events_json", "plot", "print_error", "run_traced"]
 
@@ -203,13 +204,13 @@ def annotate(trace: Trace, *, color: bool = False) -> str:
         code = f"[{error.code}]" if error.code else ""
         place = (used_at.filename, positions(used_at.code, used_at.offset)[0])
         by_place.setdefault(place, []).append(f"error{code}: {headline(error)}")
-    out = [f"# owned trace of {_display(trace.script)}"]
+    out = [f"# owned trace of {display_filename(trace.script)}"]
     lines = linecache.getlines(trace.script)
     out += _annotated_lines(trace.script, range(1, len(lines) + 1), by_place, color)
     others = sorted({f for f, _ in by_place if f is not None and f != trace.script})
     for filename in others:
         numbers = sorted(n for f, n in by_place if f == filename and n is not None)
-        out += ["", f"# events in {_display(filename)}"]
+        out += ["", f"# events in {display_filename(filename)}"]
         out += _annotated_lines(filename, numbers, by_place, color, numbered=True)
     unplaced = by_place.get((None, None))
     if unplaced:
@@ -291,14 +292,6 @@ def _count(number: int, noun: str) -> str:
     return f"{number} {noun}" if number == 1 else f"{number} {noun}s"
 
 
-def _display(filename: str) -> str:
-    try:
-        relative = os.path.relpath(filename)
-    except ValueError:  # another drive on Windows
-        return filename
-    return filename if relative.startswith("..") else relative
-
-
 # -- JSON and the picture ----------------------------------------------------------------------
 
 
@@ -339,7 +332,7 @@ def plot(trace: Trace, path: str) -> None:
         events = [t for t in trace.events if t.arena == arena]
         _draw_blocks(ax, events, colours, described)
         which = "default arena" if arena == 0 else f"arena #{arena}"
-        ax.set_title(f"{_display(trace.script)}: {which}")
+        ax.set_title(f"{display_filename(trace.script)}: {which}")
         ax.set_xlabel("event")
         ax.set_ylabel("cell")
         ax.set_xlim(-0.5, max(len(events), 1) - 0.5)
