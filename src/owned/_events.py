@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
-from typing import Any, Final, Literal, final
+from typing import Any, Final, Literal, NamedTuple, final
 
 from ._blame import name_of
 from ._pointer import Pointer
@@ -16,10 +15,8 @@ EventKind = Literal["alloc", "dealloc", "move", "borrow", "borrow_mut", "release
 _perf_counter_ns: Final = time.perf_counter_ns
 
 
-@final
-@dataclass(frozen=True, slots=True)
-class Event:
-    """One ownership event of one block.
+class Event(NamedTuple):
+    """One ownership event of one block (an immutable record: a trace builds many of them).
 
     Attributes:
         kind: alloc, dealloc, move, borrow, borrow_mut or release.
@@ -106,15 +103,15 @@ class EventLog:
                 value_types[address] = value_type
             events.append(
                 Event(
-                    kind=kind,  # type: ignore[arg-type]
-                    name=_name(record),
-                    address=address,
-                    size=record._size,
-                    generation=generations.get(address, 0),
-                    site=site if site is not None else _site(kind, record),
-                    time_ns=time_ns,
-                    detail=detail,
-                    value_type=value_types.get(address, value_type),
+                    kind,  # type: ignore[arg-type]
+                    _name(record),
+                    address,
+                    record._size,
+                    generations.get(address, 0),
+                    site if site is not None else _site(kind, record),
+                    time_ns,
+                    detail,
+                    value_types.get(address, value_type),
                 )
             )
         return events
@@ -139,7 +136,7 @@ def keep_new_logs(on: bool) -> list[EventLog]:
 
 
 def _address(record: Any) -> int:
-    return record._address if hasattr(record, "_address") else record.address  # type: ignore[no-any-return]
+    return record.address if type(record) is Pointer else record._address
 
 
 def _site(kind: str, record: Any) -> Site | None:

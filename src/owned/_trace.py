@@ -16,7 +16,7 @@ import time
 import traceback
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import IO, Any, Final
+from typing import IO, Any, Final, NamedTuple
 
 from ._arena import record_new_arenas
 from ._diagnostics import headline
@@ -24,7 +24,7 @@ from ._errors import OwnershipError
 from ._events import Event, EventLog, keep_new_logs
 from ._handles import Owned
 from ._scope import ROOT, drop_at_exit
-from ._sites import display_filename, positions
+from ._sites import Site, display_filename, positions
 from ._spans import is_return_site, last_line
 
 __all__ = ["Trace", "TracedEvent", "annotate", "events_json", "plot", "print_error", "run_traced"]
@@ -36,8 +36,7 @@ _COMMENT_STYLE: Final = "\x1b[36m"
 _RESET: Final = "\x1b[0m"
 
 
-@dataclass(frozen=True)
-class TracedEvent:
+class TracedEvent(NamedTuple):
     """An event, the arena it happened in (0 is the default arena) and where to show it."""
 
     event: Event
@@ -138,13 +137,18 @@ def _drop_what_the_script_left(logs: list[EventLog]) -> None:
 def _placed(logs: list[EventLog], script: str, exit_ns: int) -> list[TracedEvent]:
     """Every log's events, oldest first, each with the line it is shown on."""
     placed = []
+    lines: dict[tuple[Site, bool], int] = {}  # many events share a site: place it once
     for index, log in enumerate(logs):
         for event in log.events():
             at_exit = event.site is None and event.kind == "dealloc" and event.time_ns >= exit_ns
             filename: str | None = script if at_exit else None
             line: int | None = None
             if event.site is not None:
-                filename, line = event.site.filename, _line_of(event)
+                key = (event.site, event.kind in _END_KINDS)
+                line = lines.get(key)
+                if line is None:
+                    line = lines[key] = _line_of(event)
+                filename = event.site.filename
             placed.append(TracedEvent(event, index, filename, line, at_exit))
     placed.sort(key=lambda traced: traced.event.time_ns)
     return placed
