@@ -7,6 +7,7 @@ from a cold run, an incremental run, a parallel run and the daemon.
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import re
 import shutil
@@ -137,6 +138,18 @@ def test_code_without_owned_checks_identically_with_and_without_the_plugin(
 
     assert without_reports, "the sample should produce some reports of mypy's own"
     assert _reports(_finish(with_plugin)) == without_reports
+
+
+def test_generated_owned_heavy_benchmark_code_produces_no_report(tmp_path: Path) -> None:
+    generator = Path(__file__).resolve().parents[1] / "benchmarks" / "owned_heavy.py"
+    spec = importlib.util.spec_from_file_location("owned_heavy", generator)
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    (tmp_path / "heavy.py").write_text(module.generate_source(300))
+    config = str(_write_config(tmp_path, plugin=True))
+    assert _run_mypy("--config-file", config, "--no-incremental", "heavy.py", cwd=tmp_path) == []
 
 
 def test_incremental_parallel_and_daemon_runs_report_like_a_cold_run(tmp_path: Path) -> None:

@@ -42,6 +42,9 @@ def is_owned(typ: Type | None) -> bool:
     """Tell whether `typ` is the runtime's `Owned[...]` (and not a look-alike or a union)."""
     if typ is None:
         return False
+    # Called for every parameter of every call: the common cases skip get_proper_type().
+    if type(typ) is Instance:
+        return typ.type.fullname == _names.OWNED
     proper = get_proper_type(typ)
     return isinstance(proper, Instance) and proper.type.fullname == _names.OWNED
 

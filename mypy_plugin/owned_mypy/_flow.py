@@ -1,16 +1,12 @@
-"""Statements and control flow: branches join, loops run to a fixed point, exits are routed.
+"""Statements and control flow: branches join, loops run to a fixed point.
 
-`FlowAnalyzer` walks one body (a function's, or a module's top level) with a `Tracker`.
-`break`, `continue`, `return` and exceptions leave the current path; they are routed to the
-innermost frame that receives them (a loop, a `try` with handlers or `finally`, a `with` whose
-context manager may swallow exceptions), which joins them where control flow resumes.
+`FlowAnalyzer` walks one body (a function's, or a module's top level) with a `Tracker`;
+exits and the statements that catch them are in `_exits`.
 """
 
 from __future__ import annotations
 
-import enum
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from typing import Any, Final
 
 from mypy.nodes import (
@@ -22,7 +18,6 @@ from mypy.nodes import (
     ContinueStmt,
     Decorator,
     DelStmt,
-    Expression,
     ExpressionStmt,
     ForStmt,
     FuncDef,
@@ -33,7 +28,6 @@ from mypy.nodes import (
     OperatorAssignmentStmt,
     OverloadedFuncDef,
     RaiseStmt,
-    RefExpr,
     ReturnStmt,
     Statement,
     TempNode,
@@ -56,115 +50,19 @@ from mypy.patterns import (
 
 from . import _compat
 from ._effects import Effects
-from ._exprs import ExpressionWalker
+from ._exits import Exit, ExitRouter, LoopFrame
 from ._state import State, Tracker, join, join_all, mark_carried
 
 _MAX_LOOP_ROUNDS: Final = 12
 """The lattice is small (a few events per name); real loops converge in two or three rounds."""
 
 
-class Exit(enum.Enum):
-    """A way of leaving the current path other than falling through."""
-
-    BREAK = "break"
-    CONTINUE = "continue"
-    RETURN = "return"
-    RAISE = "raise"
-
-
-class _LoopFrame:
-    __slots__ = ("breaks", "continues", "sites")
-
-    def __init__(self) -> None:
-        self.breaks: list[State] = []
-        self.continues: list[State] = []
-        self.sites: set[NameExpr] = set()
-
-
-class _TryFrame:
-    __slots__ = ("catching", "caught", "finally_entries", "has_finally")
-
-    def __init__(self, *, catching: bool, has_finally: bool) -> None:
-        self.catching = catching
-        self.has_finally = has_finally
-        self.caught: list[State] = []
-        self.finally_entries: dict[Exit, list[State]] = {}
-
-
-class _WithFrame:
-    __slots__ = ("swallowed",)
-
-    def __init__(self) -> None:
-        self.swallowed: list[State] = []
-
-
-_Frame = _LoopFrame | _TryFrame | _WithFrame
-
-
-class FlowAnalyzer(ExpressionWalker):
+class FlowAnalyzer(ExitRouter):
     """Walks the statements of one body; nested function bodies are collected, not walked."""
 
     def __init__(self, tracker: Tracker, effects: Effects) -> None:
         super().__init__(tracker, effects)
         self.nested: list[FuncItem] = []
-        self._frames: list[_Frame] = []
-        self._guards = 0
-        """How many frames on the stack receive exceptions: only then are they recorded."""
-
-    # Routing of exits.
-
-    def leave(self, exit_: Exit) -> None:
-        """End the current path with `exit_`, handing its state to the frame that receives it."""
-        state = self.tracker.state
-        self.tracker.state = None
-        if state is not None:
-            self._route(exit_, state, len(self._frames))
-
-    def raised(self) -> None:
-        self.leave(Exit.RAISE)
-
-    def _route(self, exit_: Exit, state: State, depth: int) -> None:
-        for frame in reversed(self._frames[:depth]):
-            if isinstance(frame, _LoopFrame):
-                if exit_ is Exit.BREAK:
-                    frame.breaks.append(state)
-                    return
-                if exit_ is Exit.CONTINUE:
-                    frame.continues.append(state)
-                    return
-            elif isinstance(frame, _TryFrame):
-                if exit_ is Exit.RAISE and frame.catching:
-                    frame.caught.append(state)
-                    return
-                if frame.has_finally:
-                    frame.finally_entries.setdefault(exit_, []).append(state)
-                    return
-            elif exit_ is Exit.RAISE:
-                frame.swallowed.append(state)
-                return
-
-    def _may_raise_here(self) -> None:
-        state = self.tracker.state
-        if self._guards and state is not None:
-            self._route(Exit.RAISE, state, len(self._frames))
-
-    @contextmanager
-    def _frame(self, frame: _Frame, *, guard: bool) -> Iterator[None]:
-        self._frames.append(frame)
-        self._guards += guard
-        try:
-            yield
-        finally:
-            self._frames.pop()
-            self._guards -= guard
-
-    @contextmanager
-    def _silenced(self) -> Iterator[None]:
-        self.tracker.reporter.silent += 1
-        try:
-            yield
-        finally:
-            self.tracker.reporter.silent -= 1
 
     # Blocks and simple statements.
 
@@ -185,7 +83,7 @@ class FlowAnalyzer(ExpressionWalker):
             # An exception leaves a statement with the state it started from: a consuming
             # call that fails changes nothing (the runtime's rule), and if the callee fails
             # after taking the value, assuming it alive keeps the analysis silent.
-            self._may_raise_here()
+            self.may_raise_here()
             self.stmt(statement)
 
     def _expression_stmt(self, o: ExpressionStmt) -> None:
@@ -338,11 +236,11 @@ class FlowAnalyzer(ExpressionWalker):
     def _loop(self, one_round: Callable[[], State | None], else_body: Block | None) -> None:
         """Run a loop body until its head state is stable, then once more to report."""
         tracker = self.tracker
-        frame = _LoopFrame()
+        frame = LoopFrame()
         head = tracker.state
-        with self._frame(frame, guard=False):
+        with self.frame(frame, guard=False):
             tracker.loop_sites.append(frame.sites)
-            with self._silenced():
+            with self.silenced():
                 for _ in range(_MAX_LOOP_ROUNDS):
                     frame.breaks.clear()
                     frame.continues.clear()
@@ -363,76 +261,6 @@ class FlowAnalyzer(ExpressionWalker):
             self.block(else_body)
         breaks = [mark_carried(state, frame.sites, carried=False) for state in frame.breaks]
         tracker.state = join_all([tracker.state, *breaks])
-
-    # Exceptions.
-
-    def _try(self, o: TryStmt) -> None:
-        tracker = self.tracker
-        has_finally = o.finally_body is not None
-        frame = _TryFrame(catching=bool(o.handlers), has_finally=has_finally)
-        with self._frame(frame, guard=True):
-            self.block(o.body)
-            frame.catching = False
-            if o.else_body is not None:
-                self.block(o.else_body)
-            ends = [tracker.state]
-            handled = join_all(frame.caught)
-            for type_expr, name, handler in zip(o.types, o.vars, o.handlers, strict=False):
-                tracker.state = handled
-                if type_expr is not None:
-                    self.expr(type_expr)
-                if name is not None:
-                    self.bind(name)
-                self.block(handler)
-                ends.append(tracker.state)
-            if o.handlers and not _catches_everything(o.types):
-                tracker.state = handled
-                self.leave(Exit.RAISE)  # lands in this try's `finally`, if it has one
-        normal = join_all(ends)
-        if o.finally_body is None:
-            tracker.state = normal
-            return
-        self._finally(o.finally_body, normal, frame.finally_entries)
-
-    def _finally(self, body: Block, normal: State | None, entries: dict[Exit, list[State]]) -> None:
-        """Run `finally` once over everything that reaches it (to report), then once per exit."""
-        tracker = self.tracker
-        abnormal = {exit_: join_all(states) for exit_, states in entries.items()}
-        if not abnormal:
-            tracker.state = normal
-            self.block(body)
-            return
-        tracker.state = join_all([normal, *abnormal.values()])
-        self.block(body)
-        with self._silenced():
-            for exit_, state in abnormal.items():
-                tracker.state = state
-                self.block(body)
-                self.leave(exit_)
-            tracker.state = normal
-            self.block(body)
-
-    def _with(self, o: WithStmt) -> None:
-        tracker = self.tracker
-        for manager, target in zip(o.expr, o.target, strict=False):
-            self.expr(manager)
-            if target is not None:
-                self.bind(target)
-        effects = self.effects
-        expecting = any(effects.expects_exception(manager) for manager in o.expr)
-        if not expecting and not any(
-            effects.exit_may_suppress(manager, is_async=o.is_async) for manager in o.expr
-        ):
-            self.block(o.body)
-            return
-        frame = _WithFrame()
-        with self._frame(frame, guard=True):
-            self.block(o.body)
-        if expecting:
-            # `with pytest.raises(E):` fails the test when its body ends normally, so only
-            # the states where the body raised go on after it.
-            self.leave(Exit.RAISE)
-        tracker.state = join_all([tracker.state, *frame.swallowed])
 
 
 _STATEMENTS: Final[dict[type[Statement], Callable[[FlowAnalyzer, Any], None]]] = {
@@ -484,11 +312,3 @@ def _capture(pattern: Pattern) -> NameExpr | None:
 
 def _irrefutable(pattern: Pattern) -> bool:
     return isinstance(pattern, AsPattern) and pattern.pattern is None
-
-
-def _catches_everything(types: list[Expression | None]) -> bool:
-    return any(
-        type_expr is None
-        or (isinstance(type_expr, RefExpr) and type_expr.fullname == "builtins.BaseException")
-        for type_expr in types
-    )

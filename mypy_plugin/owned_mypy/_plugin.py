@@ -20,6 +20,7 @@ from mypy.plugin import (
 from mypy.types import FunctionLike, Type
 
 from . import _names
+from ._callees import CalleeIndex
 from ._effects import is_owned
 from ._schedule import FlowScheduler
 from ._signatures import (
@@ -47,6 +48,9 @@ class OwnedPlugin(Plugin):
         super().__init__(options)
         self._scheduler = FlowScheduler()
         self._borrowing_decorator = borrowing_decorator(self.lookup_fully_qualified)
+        self._callees = CalleeIndex(self.lookup_fully_qualified)
+        self._build_modules: dict[str, MypyFile] = {}
+        self._runtime_seen = False
         self._delegates = {
             f"{borrow}.{method}": delegate_to_value(method)
             for borrow in _names.REF | _names.REF_MUT
@@ -60,11 +64,12 @@ class OwnedPlugin(Plugin):
     def set_modules(self, modules: dict[str, MypyFile]) -> None:
         super().set_modules(modules)
         self._build_modules = modules
+        self._runtime_seen = False
 
     def get_function_signature_hook(
         self, fullname: str
     ) -> Callable[[FunctionSigContext], FunctionLike] | None:
-        if not self._runtime_in_build():
+        if not self._runtime_in_build() or not self._callees.may_take_owned(fullname):
             return None
         return self._mark_if_moving
 
@@ -75,6 +80,8 @@ class OwnedPlugin(Plugin):
             return None
         if fullname in _names.CONSUMING_METHOD_FULLNAMES:
             return self._mark_always
+        if not self._callees.may_take_owned(fullname):
+            return None
         return self._mark_if_moving
 
     def get_function_hook(self, fullname: str) -> Callable[[FunctionContext], Type] | None:
@@ -92,7 +99,10 @@ class OwnedPlugin(Plugin):
     def _runtime_in_build(self) -> bool:
         # Without the runtime module no value can be an `Owned`: code that does not use
         # `owned` pays one dict look-up per call and is checked exactly as without the plugin.
-        return _names.RUNTIME_MODULE in getattr(self, "_build_modules", ())
+        if self._runtime_seen:
+            return True
+        self._runtime_seen = _names.RUNTIME_MODULE in self._build_modules
+        return self._runtime_seen
 
     def _mark_if_moving(self, ctx: FunctionSigContext | MethodSigContext) -> FunctionLike:
         if any(is_owned(arg_type) for arg_type in ctx.default_signature.arg_types):

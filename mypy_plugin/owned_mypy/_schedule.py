@@ -55,7 +55,10 @@ class _Batch:
 
     def is_queued(self) -> bool:
         queue = self.checker.deferred_nodes
-        return self.queue is queue and any(entry is self.entry for entry in queue)
+        if not queue:
+            return False
+        # Usually the entry is the last one queued: checked first, as this runs per call.
+        return queue[-1] is self.entry or any(entry is self.entry for entry in queue)
 
     def enqueue(self) -> None:
         function, self.call = _synthetic_function(self.checker)

@@ -1,0 +1,200 @@
+"""Leaving a path: `break`, `continue`, `return` and exceptions, and the statements that
+receive them (`try`, `with`).
+
+An exit ends the current path and hands its state to the innermost frame that receives it:
+a loop (`break`/`continue`), a `try` with handlers or `finally`, a `with` whose context
+manager may swallow exceptions. The frame joins what it received where control resumes.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from mypy.nodes import Block, Expression, NameExpr, RefExpr, TryStmt, WithStmt
+
+from ._effects import Effects
+from ._exprs import ExpressionWalker
+from ._state import State, Tracker, join_all
+
+
+class Exit(enum.Enum):
+    """A way of leaving the current path other than falling through."""
+
+    BREAK = "break"
+    CONTINUE = "continue"
+    RETURN = "return"
+    RAISE = "raise"
+
+
+class LoopFrame:
+    __slots__ = ("breaks", "continues", "sites")
+
+    def __init__(self) -> None:
+        self.breaks: list[State] = []
+        self.continues: list[State] = []
+        self.sites: set[NameExpr] = set()
+
+
+class _TryFrame:
+    __slots__ = ("catching", "caught", "finally_entries", "has_finally")
+
+    def __init__(self, *, catching: bool, has_finally: bool) -> None:
+        self.catching = catching
+        self.has_finally = has_finally
+        self.caught: list[State] = []
+        self.finally_entries: dict[Exit, list[State]] = {}
+
+
+class _WithFrame:
+    __slots__ = ("swallowed",)
+
+    def __init__(self) -> None:
+        self.swallowed: list[State] = []
+
+
+_Frame = LoopFrame | _TryFrame | _WithFrame
+
+
+class ExitRouter(ExpressionWalker):
+    """The exits of a body and the statements that catch them; `FlowAnalyzer` adds the rest."""
+
+    def __init__(self, tracker: Tracker, effects: Effects) -> None:
+        super().__init__(tracker, effects)
+        self._frames: list[_Frame] = []
+        self._guards = 0
+        """How many frames on the stack receive exceptions: only then are they recorded."""
+
+    def leave(self, exit_: Exit) -> None:
+        """End the current path with `exit_`, handing its state to the frame that receives it."""
+        state = self.tracker.state
+        self.tracker.state = None
+        if state is not None:
+            self._route(exit_, state)
+
+    def raised(self) -> None:
+        self.leave(Exit.RAISE)
+
+    def block(self, o: Block) -> None:
+        """Execute a block (the statements themselves are the flow analysis' business)."""
+        raise NotImplementedError
+
+    def _route(self, exit_: Exit, state: State) -> None:
+        for frame in reversed(self._frames):
+            if isinstance(frame, LoopFrame):
+                if exit_ is Exit.BREAK:
+                    frame.breaks.append(state)
+                    return
+                if exit_ is Exit.CONTINUE:
+                    frame.continues.append(state)
+                    return
+            elif isinstance(frame, _TryFrame):
+                if exit_ is Exit.RAISE and frame.catching:
+                    frame.caught.append(state)
+                    return
+                if frame.has_finally:
+                    frame.finally_entries.setdefault(exit_, []).append(state)
+                    return
+            elif exit_ is Exit.RAISE:
+                frame.swallowed.append(state)
+                return
+
+    def may_raise_here(self) -> None:
+        state = self.tracker.state
+        if self._guards and state is not None:
+            self._route(Exit.RAISE, state)
+
+    @contextmanager
+    def frame(self, frame: _Frame, *, guard: bool) -> Iterator[None]:
+        self._frames.append(frame)
+        self._guards += guard
+        try:
+            yield
+        finally:
+            self._frames.pop()
+            self._guards -= guard
+
+    @contextmanager
+    def silenced(self) -> Iterator[None]:
+        self.tracker.reporter.silent += 1
+        try:
+            yield
+        finally:
+            self.tracker.reporter.silent -= 1
+
+    def _try(self, o: TryStmt) -> None:
+        tracker = self.tracker
+        has_finally = o.finally_body is not None
+        frame = _TryFrame(catching=bool(o.handlers), has_finally=has_finally)
+        with self.frame(frame, guard=True):
+            self.block(o.body)
+            frame.catching = False
+            if o.else_body is not None:
+                self.block(o.else_body)
+            ends = [tracker.state]
+            handled = join_all(frame.caught)
+            for type_expr, name, handler in zip(o.types, o.vars, o.handlers, strict=False):
+                tracker.state = handled
+                if type_expr is not None:
+                    self.expr(type_expr)
+                if name is not None:
+                    self.bind(name)
+                self.block(handler)
+                ends.append(tracker.state)
+            if o.handlers and not _catches_everything(o.types):
+                tracker.state = handled
+                self.leave(Exit.RAISE)  # lands in this try's `finally`, if it has one
+        normal = join_all(ends)
+        if o.finally_body is None:
+            tracker.state = normal
+            return
+        self._finally(o.finally_body, normal, frame.finally_entries)
+
+    def _finally(self, body: Block, normal: State | None, entries: dict[Exit, list[State]]) -> None:
+        """Run `finally` once over everything that reaches it (to report), then once per exit."""
+        tracker = self.tracker
+        abnormal = {exit_: join_all(states) for exit_, states in entries.items()}
+        if not abnormal:
+            tracker.state = normal
+            self.block(body)
+            return
+        tracker.state = join_all([normal, *abnormal.values()])
+        self.block(body)
+        with self.silenced():
+            for exit_, state in abnormal.items():
+                tracker.state = state
+                self.block(body)
+                self.leave(exit_)
+            tracker.state = normal
+            self.block(body)
+
+    def _with(self, o: WithStmt) -> None:
+        tracker = self.tracker
+        for manager, target in zip(o.expr, o.target, strict=False):
+            self.expr(manager)
+            if target is not None:
+                self.bind(target)
+        effects = self.effects
+        expecting = any(effects.expects_exception(manager) for manager in o.expr)
+        if not expecting and not any(
+            effects.exit_may_suppress(manager, is_async=o.is_async) for manager in o.expr
+        ):
+            self.block(o.body)
+            return
+        frame = _WithFrame()
+        with self.frame(frame, guard=True):
+            self.block(o.body)
+        if expecting:
+            # `with pytest.raises(E):` fails the test when its body ends normally, so only
+            # the states where the body raised go on after it.
+            self.leave(Exit.RAISE)
+        tracker.state = join_all([tracker.state, *frame.swallowed])
+
+
+def _catches_everything(types: list[Expression | None]) -> bool:
+    return any(
+        type_expr is None
+        or (isinstance(type_expr, RefExpr) and type_expr.fullname == "builtins.BaseException")
+        for type_expr in types
+    )
