@@ -29,6 +29,8 @@ class Exit(enum.Enum):
 
 
 class LoopFrame:
+    """A loop's `break`/`continue` states, and the sites of the events made in its body."""
+
     __slots__ = ("breaks", "continues", "sites")
 
     def __init__(self) -> None:
