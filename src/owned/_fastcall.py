@@ -38,7 +38,7 @@ def fast_wrapper(fn: Callable[..., Any], plan: Plan, generic: Generic) -> Callab
     source = (
         f"def wrapper({parameters}):\n"
         "    frame = _getframe(1)\n"
-        "    sites = _SITES.get(frame.f_code)\n"
+        "    sites = _SITES.get(_id(frame.f_code))\n"
         "    site = sites.get(frame.f_lasti) if sites is not None else None\n"
         "    if site is None:\n"
         "        site = _site_of(frame)\n"
@@ -67,6 +67,7 @@ def fast_wrapper(fn: Callable[..., Any], plan: Plan, generic: Generic) -> Callab
     namespace: dict[str, Any] = {
         "_getframe": sys._getframe,
         "_SITES": _SITES,
+        "_id": id,
         "_site_of": site_of,
         "_Owned": Owned,
         "_generic": generic,

@@ -74,7 +74,7 @@ def function(fn: F) -> F:
     @functools.wraps(fn)
     def call_sync(*args: Any, **kwargs: Any) -> Any:
         frame = _getframe(1)
-        sites = _SITES.get(frame.f_code)
+        sites = _SITES.get(id(frame.f_code))
         site = sites.get(frame.f_lasti) if sites is not None else None
         return call(site if site is not None else site_of(frame), args, kwargs)
 

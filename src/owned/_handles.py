@@ -91,7 +91,7 @@ class Owned(Generic[T]):
         self._size = size
         self._scope = scope
         frame = _getframe(1)  # site_of(frame), inlined: this is the hottest constructor
-        sites = _SITES.get(frame.f_code)
+        sites = _SITES.get(id(frame.f_code))
         site = sites.get(frame.f_lasti) if sites is not None else None
         if site is None:
             site = site_of(frame)
@@ -129,7 +129,7 @@ class Owned(Generic[T]):
     def borrow(self) -> Ref[T]:
         """A shared borrow (`&x`): any number at once, none while a `RefMut` is active."""
         frame = _getframe(1)  # site_of(frame), inlined: `with x.borrow()` is a hot path
-        sites = _SITES.get(frame.f_code)
+        sites = _SITES.get(id(frame.f_code))
         site = sites.get(frame.f_lasti) if sites is not None else None
         return new_ref(self, site or site_of(frame), current_scope())
 

@@ -92,18 +92,20 @@ class Site:
         return f"<owned.Site {self}>"
 
 
-# One dict of sites per code object; a code object lives as long as its function or module,
-# so this grows with the program's text, not with its run time.
-_SITES: dict[CodeType, dict[int, Site]] = {}
+# One dict of sites per code object, keyed by id(code): hashing a code object hashes its
+# bytecode, names and constants on every call, an id is free. The Sites in the inner dict hold
+# their code object, so an id is never reused while it is a key. This grows with the program's
+# text, not with its run time.
+_SITES: dict[int, dict[int, Site]] = {}
 
 
 def site_of(frame: FrameType) -> Site:
     """The interned `Site` of a frame's current instruction."""
     code = frame.f_code
     offset = frame.f_lasti
-    by_offset = _SITES.get(code)
+    by_offset = _SITES.get(id(code))
     if by_offset is None:
-        by_offset = _SITES.setdefault(code, {})
+        by_offset = _SITES.setdefault(id(code), {})
     site = by_offset.get(offset)
     if site is None:
         site = by_offset.setdefault(offset, Site(code, offset))
