@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-import threading
+import contextlib
+import time
 import weakref
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final, TypeVar, final
 
@@ -80,13 +82,13 @@ class Arena:
     __slots__ = (
         "__weakref__",
         "_allocs",
+        "_busy",
         "_capacity",
         "_deallocs",
         "_drop_failures",
         "_free",
         "_live",
         "_live_cells",
-        "_lock",
         "_peak_cells",
         "_recorder",
     )
@@ -99,8 +101,10 @@ class Arena:
         # address -> the record that owns the block (an Owned handle or a Pointer), in
         # allocation order: the arena's own list of what is alive, for stats and leak reports.
         self._live: dict[int, Any] = {}
-        # Guards _free, _live, the counters, and the state of every handle in this arena.
-        self._lock: Final = threading.Lock()
+        # The arena's lock, guarding _free, _live and the counters: True while a thread is
+        # inside. See _claim: a test-and-set that the GIL makes atomic, because a
+        # threading.Lock costs more than the allocation it guards.
+        self._busy = False
         self._allocs = 0
         self._deallocs = 0
         self._live_cells = 0
@@ -120,9 +124,35 @@ class Arena:
         """The fixed number of cells, or None for a growing arena."""
         return self._capacity
 
+    def _claim(self) -> None:
+        """Wait for the arena's lock, then take it.
+
+        `if not busy: busy = True` has no call between the test and the store, and CPython's
+        GIL passes to another thread only at calls and backward jumps: the pair is one atomic
+        test-and-set. A waiting thread sleeps for no time, which hands the GIL to the holder.
+        """
+        while True:
+            if not self._busy:
+                self._busy = True
+                return
+            _yield_to_other_threads(0)
+
+    @contextlib.contextmanager
+    def _locked(self) -> Iterator[None]:
+        """The arena's lock for the cold paths (statistics, pictures, listings)."""
+        self._claim()
+        try:
+            yield
+        finally:
+            self._busy = False
+
     def _allocate(self, record: object, size: int) -> int:
-        """Reserve `size` cells for `record`; return the address. Caller holds no lock."""
-        with self._lock:
+        """Reserve `size` cells for `record`; return the address."""
+        if self._busy:
+            self._claim()
+        else:
+            self._busy = True  # the test above and this store are one step: see _claim
+        try:
             address = self._free.take(size)
             if address is None:
                 raise self._out_of_memory(size)
@@ -130,20 +160,29 @@ class Arena:
             self._allocs += 1
             cells = self._live_cells + size
             self._live_cells = cells
-            self._peak_cells = max(self._peak_cells, cells)
+            if cells > self._peak_cells:  # noqa: PLR1730 - a compare costs less than max()
+                self._peak_cells = cells
             if self._recorder is not None:
                 self._recorder("alloc", record, None, None, self._allocs)
+        finally:
+            self._busy = False
         return address
 
     def _release(self, address: int, size: int, detail: str | None = None) -> None:
         """Give a block's cells back; `detail` says why, for the event log."""
-        with self._lock:
+        if self._busy:
+            self._claim()
+        else:
+            self._busy = True  # the test above and this store are one step: see _claim
+        try:
             record = self._live.pop(address)
             self._free.give_back(address, size)
             self._deallocs += 1
             self._live_cells -= size
             if self._recorder is not None:
                 self._recorder("dealloc", record, None, detail)
+        finally:
+            self._busy = False
 
     @property
     def is_recording(self) -> bool:
@@ -162,12 +201,12 @@ class Arena:
         return [] if recorder is None else recorder.events()
 
     def _count_drop_failure(self, record: object, failure: BaseException, value: object) -> None:
-        with self._lock:
+        with self._locked():
             self._drop_failures.append(DropFailure(record, failure, type(value).__name__))
 
     def drop_failures(self) -> list[DropFailure]:
         """Every `__drop__` that raised in this arena (the block was freed all the same)."""
-        with self._lock:
+        with self._locked():
             return list(self._drop_failures)
 
     def _out_of_memory(self, size: int) -> OutOfMemoryError:
@@ -184,7 +223,7 @@ class Arena:
 
     def stats(self) -> ArenaStats:
         """Counters and free-space figures, consistent with each other."""
-        with self._lock:
+        with self._locked():
             free = self._free
             return ArenaStats(
                 live_blocks=len(self._live),
@@ -202,7 +241,7 @@ class Arena:
 
     def blocks(self) -> list[tuple[int, int, Owned[Any] | Pointer[Any]]]:
         """`(address, size, record)` of every live block, in allocation order."""
-        with self._lock:
+        with self._locked():
             return [(address, record._size, record) for address, record in self._live.items()]
 
     def render(self, width: int | None = None) -> str:
@@ -212,7 +251,7 @@ class Arena:
         `+` some of each.
         """
         width = _valid_width(width)
-        with self._lock:
+        with self._locked():
             span = self._free.end
             free_extents = list(self._free)
         used = [True] * span
@@ -236,6 +275,7 @@ class Arena:
 
 
 _ARENAS: Final[weakref.WeakSet[Arena]] = weakref.WeakSet()
+_yield_to_other_threads: Final = time.sleep
 
 
 def _valid_capacity(capacity: object) -> int | None:
