@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Iterable, Iterator
-from types import TracebackType
 from typing import TYPE_CHECKING, Any, Generic, NoReturn, TypeVar, final
 
 from typing_extensions import Self
@@ -59,15 +58,8 @@ class _Borrow:
     def __enter__(self) -> Self:
         return self
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self._end(WITH_BLOCK)
-
-    def _end(self, reason: Site | str) -> None:
+    def _end(self, reason: Site | str | type[BaseException] | None, *_exception: object) -> None:
+        """End the borrow; `reason` is where it was released, or (as `__exit__`) not a Site."""
         if self._active:
             self._active = False  # claimed: see _states
         else:
@@ -78,12 +70,17 @@ class _Borrow:
             owner._flag = flag - 1
         elif flag == MUT:
             owner._flag = 0
-        self._ended_at = reason
+        released_at = reason if type(reason) is Site else None
+        self._ended_at = WITH_BLOCK if released_at is None else released_at
         if owner._arena._recorder is not None:
-            owner._arena._recorder("release", owner, reason if isinstance(reason, Site) else None)
+            owner._arena._recorder("release", owner, released_at)
         borrows = self._scope._borrows
         if borrows is not None:
             borrows.discard(self)
+
+    # `with x.borrow() as r:` ends the borrow at the block's end; `_end` gets the exception
+    # type there (not a Site), so it is `__exit__` itself: one call less on every borrow.
+    __exit__ = _end
 
     def _end_by(self, scope: Scope) -> None:
         """End the borrow because its scope exits (the scope forgets it itself)."""
