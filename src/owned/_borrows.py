@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Iterable, Iterator
-from typing import TYPE_CHECKING, Any, Generic, NoReturn, TypeVar, final
+from typing import TYPE_CHECKING, Any, Final, Generic, NoReturn, TypeVar, final
 
 from typing_extensions import Self
 
@@ -23,6 +23,7 @@ T = TypeVar("T")
 T_co = TypeVar("T_co", covariant=True)
 U = TypeVar("U")
 _getframe = sys._getframe
+_new: Final = object.__new__
 
 # Why a borrow ended, in `_ended_at`: a Site (release() there), a Scope (that scope exited),
 # or this marker (its `with` block ended).
@@ -183,12 +184,11 @@ def new_ref(owner: Owned[T], site: Site, scope: Scope) -> Ref[T]:
         owner._flag = flag + 1  # claimed: see _states
     else:
         raise _blame.borrow_error(owner, site)
-    ref: Ref[T] = object.__new__(Ref)
+    ref: Ref[T] = _new(Ref)
     ref._owner = owner
     ref._active = True
     ref._scope = scope
-    ref._site = site
-    ref._ended_at = None
+    ref._site = site  # _ended_at stays unset until the borrow ends: nothing reads it before
     owner._aux = ref
     if owner._arena._recorder is not None:
         owner._arena._recorder("borrow", owner, site)
@@ -206,12 +206,11 @@ def new_ref_mut(owner: Owned[T], site: Site, scope: Scope) -> RefMut[T]:
         owner._flag = MUT  # claimed: see _states
     else:
         raise _blame.borrow_mut_error(owner, site)
-    ref: RefMut[T] = object.__new__(RefMut)
+    ref: RefMut[T] = _new(RefMut)
     ref._owner = owner
     ref._active = True
     ref._scope = scope
-    ref._site = site
-    ref._ended_at = None
+    ref._site = site  # _ended_at stays unset until the borrow ends: nothing reads it before
     owner._aux = ref
     if owner._arena._recorder is not None:
         owner._arena._recorder("borrow_mut", owner, site)
