@@ -8,6 +8,7 @@ RUNTIME_MODULE: Final = "owned._handles"
 OWNED: Final = "owned._handles.Owned"
 REF: Final = frozenset({"owned._borrows.Ref", "owned._handles.Ref"})
 REF_MUT: Final = frozenset({"owned._borrows.RefMut", "owned._handles.RefMut"})
+REF_MUT_DEFINITION: Final = "owned._borrows.RefMut"
 
 MOVE_FUNCTION: Final = "owned._handles.move"
 DROP_FUNCTION: Final = "owned._handles.drop"

@@ -28,25 +28,36 @@ def borrowing_decorator(
     lookup: Callable[[str], SymbolTableNode | None],
 ) -> Callable[[FunctionContext], Type]:
     """Return the hook typing `@owned.function`: a `Ref[T]`/`RefMut[T]` parameter also takes
-    an `Owned[T]` (the decorator borrows it for the call); the rest of the signature is kept.
+    an `Owned[T]` (the decorator borrows it for the call), and a `Ref[T]` one also a
+    `RefMut[T]` (reborrowed shared, as Rust coerces `&mut T` to `&T`); the rest is kept.
     """
 
     def hook(ctx: FunctionContext) -> Type:
-        symbol = lookup(_names.OWNED)
-        owned = symbol.node if symbol is not None else None
+        owned = _type_info(lookup, _names.OWNED)
+        ref_mut = _type_info(lookup, _names.REF_MUT_DEFINITION)
         decorated = get_proper_type(ctx.default_return_type)
-        if not isinstance(owned, TypeInfo):
+        if owned is None:
             return ctx.default_return_type
         if isinstance(decorated, CallableType):
-            return _widened(decorated, owned)
+            return _widened(decorated, owned, ref_mut)
         if isinstance(decorated, Overloaded):
-            return Overloaded([_widened(item, owned) for item in decorated.items])
+            return Overloaded([_widened(item, owned, ref_mut) for item in decorated.items])
         return ctx.default_return_type
 
     return hook
 
 
-def _widened(signature: CallableType, owned: TypeInfo) -> CallableType:
+def _type_info(
+    lookup: Callable[[str], SymbolTableNode | None], fullname: str
+) -> TypeInfo | None:
+    symbol = lookup(fullname)
+    node = symbol.node if symbol is not None else None
+    return node if isinstance(node, TypeInfo) else None
+
+
+def _widened(
+    signature: CallableType, owned: TypeInfo, ref_mut: TypeInfo | None
+) -> CallableType:
     arg_types: list[Type] = []
     for declared in signature.arg_types:
         proper = get_proper_type(declared)
@@ -55,7 +66,10 @@ def _widened(signature: CallableType, owned: TypeInfo) -> CallableType:
             and proper.type.fullname in _names.REF | _names.REF_MUT
             and len(proper.args) == 1
         ):
-            arg_types.append(UnionType([declared, Instance(owned, [proper.args[0]])]))
+            accepted = [declared, Instance(owned, [proper.args[0]])]
+            if ref_mut is not None and proper.type.fullname in _names.REF:
+                accepted.append(Instance(ref_mut, [proper.args[0]]))
+            arg_types.append(UnionType(accepted))
         else:
             arg_types.append(declared)
     return signature.copy_modified(arg_types=arg_types)
