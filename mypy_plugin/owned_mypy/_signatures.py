@@ -47,17 +47,13 @@ def borrowing_decorator(
     return hook
 
 
-def _type_info(
-    lookup: Callable[[str], SymbolTableNode | None], fullname: str
-) -> TypeInfo | None:
+def _type_info(lookup: Callable[[str], SymbolTableNode | None], fullname: str) -> TypeInfo | None:
     symbol = lookup(fullname)
     node = symbol.node if symbol is not None else None
     return node if isinstance(node, TypeInfo) else None
 
 
-def _widened(
-    signature: CallableType, owned: TypeInfo, ref_mut: TypeInfo | None
-) -> CallableType:
+def _widened(signature: CallableType, owned: TypeInfo, ref_mut: TypeInfo | None) -> CallableType:
     arg_types: list[Type] = []
     for declared in signature.arg_types:
         proper = get_proper_type(declared)
