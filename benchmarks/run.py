@@ -320,10 +320,7 @@ def trace_overhead(moves: int) -> Row | None:
             return (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
 
         plain = statistics.median(run(str(script)) for _ in range(3))
-        traced = statistics.median(
-            run("-m", "owned", "trace", str(script))
-            for _ in range(3)
-        )
+        traced = statistics.median(run("-m", "owned", "trace", str(script)) for _ in range(3))
     return Row(f"python -m owned trace, {moves:.0e} moves  vs  untraced", traced, plain, 5.0, "s")
 
 

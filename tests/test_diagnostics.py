@@ -80,7 +80,10 @@ def test_use_after_move_renders_like_rustc_with_the_parameter_note_and_clone_sug
 def test_a_move_in_a_loop_is_labelled_as_moved_in_a_previous_iteration(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    error = _error_of(tmp_path, monkeypatch, """
+    error = _error_of(
+        tmp_path,
+        monkeypatch,
+        """
         import owned
         from owned import Owned
 
@@ -94,29 +97,36 @@ def test_a_move_in_a_loop_is_labelled_as_moved_in_a_previous_iteration(
             v = Owned([1])
             for _ in range(3):
                 consume(v)
-    """)
+    """,
+    )
     rendered = error.render()
-    assert rendered.startswith(_expected("""
+    assert rendered.startswith(
+        _expected("""
         error[E0382]: use of moved value: `v`
           --> case.py:13:17
            |
         13 |         consume(v)
            |                 ^ value moved here, in previous iteration of loop
            |
-    """))
+    """)
+    )
 
 
 def test_a_move_by_method_keeps_the_whole_call_and_falls_back_to_the_runtime_help(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    error = _error_of(tmp_path, monkeypatch, """
+    error = _error_of(
+        tmp_path,
+        monkeypatch,
+        """
         from owned import Owned, scope
 
         with scope():
             s = Owned("hello")
             t = s.move()
             print(s.value)
-    """)
+    """,
+    )
     assert error.render() == _expected(f"""
         error[E0382]: use of moved value: `s`
          --> case.py:6:11
@@ -310,7 +320,10 @@ def test_each_borrow_checker_error_renders_its_labels_on_the_exact_spans(
 def test_a_use_after_free_names_the_use_the_free_and_the_allocation_like_asan(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    error = _error_of(tmp_path, monkeypatch, """
+    error = _error_of(
+        tmp_path,
+        monkeypatch,
+        """
         import owned
 
         arena = owned.Arena()
@@ -318,7 +331,8 @@ def test_a_use_after_free_names_the_use_the_free_and_the_allocation_like_asan(
         years[0] = 2001
         arena.free(years)
         print(years[0])
-    """)
+    """,
+    )
     assert error.render() == _expected("""
         error: heap-use-after-free: READ of `years` (4 cells @0x0 gen 1) after it was freed
          --> case.py:7:7
@@ -336,15 +350,20 @@ def test_a_use_after_free_names_the_use_the_free_and_the_allocation_like_asan(
 def test_a_double_free_points_at_both_frees_and_the_allocation(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    error = _error_of(tmp_path, monkeypatch, """
+    error = _error_of(
+        tmp_path,
+        monkeypatch,
+        """
         import owned
 
         arena = owned.Arena()
         years = arena.alloc([0] * 4)
         arena.free(years)
         arena.free(years)
-    """)
-    assert error.render().startswith(_expected("""
+    """,
+    )
+    assert error.render().startswith(
+        _expected("""
         error: attempting double-free on `years` (4 cells @0x0 gen 1)
          --> case.py:6:12
           |
@@ -354,20 +373,26 @@ def test_a_double_free_points_at_both_frees_and_the_allocation(
           |            ----- first freed here
         6 | arena.free(years)
           |            ^^^^^ freed again here
-    """))
+    """)
+    )
 
 
 def test_two_labels_on_one_line_hang_the_left_one_below_as_rustc_does(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    error = _error_of(tmp_path, monkeypatch, """
+    error = _error_of(
+        tmp_path,
+        monkeypatch,
+        """
         from owned import Owned, scope
 
         with scope():
             s = Owned("hello")
             a = s.borrow_mut(); b = s.borrow_mut()
-    """)
-    assert error.render().startswith(_expected("""
+    """,
+    )
+    assert error.render().startswith(
+        _expected("""
         error[E0499]: cannot borrow `s` as mutable more than once at a time
          --> case.py:5:29
           |
@@ -375,7 +400,8 @@ def test_two_labels_on_one_line_hang_the_left_one_below_as_rustc_does(
           |         --------------      ^^^^^^^^^^^^^^ second mutable borrow occurs here
           |         |
           |         first mutable borrow occurs here
-    """))
+    """)
+    )
 
 
 def test_an_error_without_sites_renders_its_headline_and_help() -> None:
@@ -420,8 +446,13 @@ def test_the_rendering_is_a_note_that_other_notes_follow(
 
 def _run(script: Path, env: dict[str, str]) -> str:
     result = subprocess.run(
-        [sys.executable, script.name], cwd=script.parent, env=env,
-        capture_output=True, text=True, timeout=60, check=False,
+        [sys.executable, script.name],
+        cwd=script.parent,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
     )
     assert result.returncode == 1
     return result.stderr
@@ -446,7 +477,10 @@ def test_an_uncaught_error_prints_the_rendering_under_the_traceback(years_script
         "owned.UseAfterMoveError: [E0382] use of moved value `years`\n"
     )
     assert compact.startswith("Traceback (most recent call last):")
-    assert "\nerror[E0382]: use of moved value: `years`\n  --> print_years_twice.py:14:17\n" in rendered
+    assert (
+        "\nerror[E0382]: use of moved value: `years`\n  --> print_years_twice.py:14:17\n"
+        in rendered
+    )
     assert "\x1b" not in stderr
 
 
@@ -454,8 +488,13 @@ def _stderr_on_a_terminal(script: Path, env: dict[str, str]) -> str:
     controller, terminal = pty.openpty()
     try:
         process = subprocess.run(
-            [sys.executable, script.name], cwd=script.parent, env=env,
-            stdout=subprocess.DEVNULL, stderr=terminal, timeout=60, check=False,
+            [sys.executable, script.name],
+            cwd=script.parent,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=terminal,
+            timeout=60,
+            check=False,
         )
         assert process.returncode == 1
         os.close(terminal)

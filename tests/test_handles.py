@@ -25,7 +25,6 @@ from owned import (
     UseAfterMoveError,
 )
 
-
 # Values of the wrong type, typed Any so that the type checker lets the runtime check them.
 NOT_AN_ARENA: Any = "arena"
 HALF: Any = 1.5

@@ -122,15 +122,26 @@ def test_code_without_owned_checks_identically_with_and_without_the_plugin(
     (tmp_path / "uses_owned.py").write_text(_USES_OWNED)
     files.append("uses_owned.py")
 
+    # Each run keeps its own cache: two processes writing one cache folder can trip mypy up.
     without = _start(
         _mypy(
-            "--config-file", str(_write_config(tmp_path, plugin=False)), "--no-incremental", *files
+            "--config-file",
+            str(_write_config(tmp_path, plugin=False)),
+            "--no-incremental",
+            "--cache-dir",
+            str(tmp_path / "cache-without"),
+            *files,
         ),
         tmp_path,
     )
     with_plugin = _start(
         _mypy(
-            "--config-file", str(_write_config(tmp_path, plugin=True)), "--no-incremental", *files
+            "--config-file",
+            str(_write_config(tmp_path, plugin=True)),
+            "--no-incremental",
+            "--cache-dir",
+            str(tmp_path / "cache-with"),
+            *files,
         ),
         tmp_path,
     )
@@ -158,7 +169,10 @@ def test_incremental_parallel_and_daemon_runs_report_like_a_cold_run(tmp_path: P
     cached = ["--config-file", config, "--cache-dir", str(tmp_path / "cache"), "buggy.py"]
     daemon = [sys.executable, "-m", "mypy.dmypy", "--status-file", str(tmp_path / "dmypy.json")]
     check = [*daemon, "run", "--", "--config-file", config, "buggy.py"]
-    cold_run = _start(_mypy("--config-file", config, "--no-incremental", "buggy.py"), tmp_path)
+    cold_cache = ["--cache-dir", str(tmp_path / "cold-cache")]  # not the daemon's folder
+    cold_run = _start(
+        _mypy("--config-file", config, "--no-incremental", *cold_cache, "buggy.py"), tmp_path
+    )
     writing_run = _start(_mypy(*cached), tmp_path)
     try:
         daemon_run = _start(check, tmp_path)

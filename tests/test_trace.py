@@ -49,7 +49,11 @@ def _script(tmp_path: Path, source: str, name: str = "years.py") -> Path:
 def _trace(tmp_path: Path, *arguments: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "owned", "trace", *arguments],
-        cwd=tmp_path, capture_output=True, text=True, timeout=120, check=False,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
         env={"PATH": "", "NO_COLOR": "1"},
     )
 
@@ -91,13 +95,16 @@ def test_trace_prints_the_source_with_each_lines_events_as_comments(tmp_path: Pa
 
 
 def test_a_script_that_raises_gets_its_trace_then_the_error(tmp_path: Path) -> None:
-    _script(tmp_path, """
+    _script(
+        tmp_path,
+        """
         from owned import Owned, drop
 
         years = Owned([2001])
         drop(years)
         drop(years)
-    """)
+    """,
+    )
     result = _trace(tmp_path, "years.py")
     assert result.returncode == 1
     assert "years = Owned([2001])  # alloc years [1 cell @0x0]" in result.stdout
@@ -109,17 +116,24 @@ def test_a_script_that_raises_gets_its_trace_then_the_error(tmp_path: Path) -> N
 
 
 def test_events_in_other_files_are_listed_after_the_source_by_file(tmp_path: Path) -> None:
-    _script(tmp_path, """
+    _script(
+        tmp_path,
+        """
         def make():
             from owned import Owned
             return Owned("abc", name="made")
-    """, name="helper.py")
-    _script(tmp_path, """
+    """,
+        name="helper.py",
+    )
+    _script(
+        tmp_path,
+        """
         import helper
 
         value = helper.make()
         value.drop()
-    """)
+    """,
+    )
     result = _trace(tmp_path, "years.py")
     assert result.returncode == 0, result.stderr
     assert "value.drop()  # dealloc made\n" in result.stdout
@@ -144,7 +158,11 @@ def test_json_lists_every_event_with_its_block_and_place(tmp_path: Path) -> None
     assert kinds[:3] == [("alloc", "years", 12), ("alloc", "label", 14), ("dealloc", "label", 15)]
     first = data["events"][0]
     assert {k: first[k] for k in ("address", "size", "generation", "function", "arena")} == {
-        "address": 0, "size": 4, "generation": 1, "function": "main", "arena": 0,
+        "address": 0,
+        "size": 4,
+        "generation": 1,
+        "function": "main",
+        "arena": 0,
     }
     times = [e["time"] for e in data["events"]]
     assert times == sorted(times)
@@ -181,6 +199,7 @@ def test_an_arena_records_typed_events_only_while_asked_to() -> None:
         owned.Owned("ab", arena=arena)
     events = arena.events()
     assert [(e.kind, e.name, e.size, e.value_type) for e in events] == [
-        ("alloc", None, 2, "str"), ("dealloc", None, 2, "str"),
+        ("alloc", None, 2, "str"),
+        ("dealloc", None, 2, "str"),
     ]
     assert all(isinstance(e, owned.Event) for e in events)

@@ -29,8 +29,10 @@ def _run_block(example: Example) -> None:
     code = str(example.parsed)
     pending = example.namespace.get(_PENDING)
     if pending:
-        raise AssertionError(f"the block before line {example.line} printed output the page does "
-                             f"not show:\n{pending}")
+        raise AssertionError(
+            f"the block before line {example.line} printed output the page does "
+            f"not show:\n{pending}"
+        )
     first = code.splitlines()[0] if code else ""
     named = _FILE_COMMENT.fullmatch(first)
     if named:
