@@ -18,6 +18,8 @@ import mypy.version
 ROOT = Path(__file__).resolve().parents[1]
 LOWEST = "1.11.2"  # the newest patch release of the lowest minor version the pin admits
 ENVIRONMENT = ROOT / ".venv-mypy-lowest"
+_TEST_TOOLS = (f"mypy=={LOWEST}", "pytest", "pytest-mypy-plugins", "hypothesis")
+_PLUGIN_TESTS = ("tests/typesafety", "tests/test_mypy_plugin.py")
 
 
 def _pinned_range() -> tuple[str, str]:
@@ -48,15 +50,13 @@ def test_the_plugin_tests_pass_on_the_oldest_supported_mypy() -> None:
     )
     if installed.stdout.strip() != LOWEST:
         subprocess.run(
-            [str(python), "-m", "pip", "install", "-q", "-e", str(ROOT)]
-            + [f"mypy=={LOWEST}", "pytest", "pytest-mypy-plugins", "hypothesis"],
+            [str(python), "-m", "pip", "install", "-q", "-e", str(ROOT), *_TEST_TOOLS],
             check=True,
             timeout=600,
         )
     environment = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")}
     result = subprocess.run(
-        [str(python), "-m", "pytest", "-q", "-p", "no:cacheprovider"]
-        + ["tests/typesafety", "tests/test_mypy_plugin.py"],
+        [str(python), "-m", "pytest", "-q", "-p", "no:cacheprovider", *_PLUGIN_TESTS],
         cwd=ROOT,
         env=environment,
         capture_output=True,
