@@ -102,7 +102,7 @@ class Owned(Generic[T]):
             owned = scope._owned
             owned.append(self)
             if scope._dead > _COMPACT_AT and scope._dead * 2 > len(owned):
-                scope.compact()
+                scope._compact()
 
     @property
     def value(self) -> T:
@@ -149,7 +149,7 @@ class Owned(Generic[T]):
             return transfer(self, target, site)
         moved = transfer(self, ROOT, site)  # owned by nobody's list until adopted below
         moved._scope = target
-        target.adopt_foreign(moved)
+        target._adopt_foreign(moved)
         return moved
 
     def drop(self) -> None:

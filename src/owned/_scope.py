@@ -166,14 +166,14 @@ class Scope:
         if failures:
             report_drop_failures(self, failures, exc)
 
-    def adopt_foreign(self, handle: Owned[Any]) -> None:
+    def _adopt_foreign(self, handle: Owned[Any]) -> None:
         """Own `handle` although this scope may belong to another thread or task."""
         if self is ROOT:
             return
         with _FOREIGN_APPEND_LOCK:
             self._owned.append(handle)
 
-    def compact(self) -> None:
+    def _compact(self) -> None:
         """Forget the handles that left this scope (moved out or dropped)."""
         with _FOREIGN_APPEND_LOCK:
             self._owned = [h for h in self._owned if h._scope is self and h._flag >= -1]

@@ -119,11 +119,6 @@ def named(site: Site, name: str) -> Site:
     return renamed
 
 
-def caller_site(depth: int = 1) -> Site:
-    """The site `depth` frames above the caller of this function."""
-    return site_of(_getframe(depth + 1))
-
-
 @functools.lru_cache(maxsize=4096)
 def positions(code: CodeType, offset: int) -> tuple[int, int, int | None, int | None]:
     """(line, end line, column, end column) of an instruction; columns are 0-based bytes.
