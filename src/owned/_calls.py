@@ -118,14 +118,24 @@ def finish(scope: Scope, end: Site, result: Any, exc: BaseException | None) -> N
     if scope._borrows:
         scope._end_borrows()
     handed_back = 0
-    if exc is None and (type(result) is Owned or type(result) is tuple):
-        caller = scope.parent or ROOT
-        for item in result if type(result) is tuple else (result,):
-            if type(item) is Owned and item._scope is scope and item._flag >= MUT:
-                item._scope = caller
-                handed_back += 1
-                if caller is not ROOT:
-                    caller._owned.append(item)
+    if exc is None:
+        if type(result) is Owned:
+            handed_back = _hand_back(result, scope)
+        elif type(result) is tuple:
+            for item in result:
+                if type(item) is Owned:
+                    handed_back += _hand_back(item, scope)
     # Entries that were handed back or left already (moved out, dropped) need no drop pass.
     if len(scope._owned) > handed_back + scope._dead:
         scope._drop_values(end, exc)
+
+
+def _hand_back(handle: Owned[Any], scope: Scope) -> int:
+    """Give a returned value of the call's scope to the caller's; 1 if it was the call's."""
+    if handle._scope is not scope or handle._flag < MUT:
+        return 0
+    caller = scope.parent or ROOT
+    handle._scope = caller
+    if caller is not ROOT:
+        caller._owned.append(handle)
+    return 1
