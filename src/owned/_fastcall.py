@@ -10,31 +10,83 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Final
 
 from ._calls import finish
-from ._handles import Owned, transfer
+from ._handles import Owned
 from ._plan import Plan
-from ._scope import _ACTIVE, _CURRENT, Scope, current_scope
+from ._scope import _ACTIVE, _CURRENT, _EXITED, ROOT, Scope, current_scope
 from ._sites import _SITES, Site, site_of
+from ._states import MOVED, MUT
 
 __all__ = ["fast_wrapper"]
 
 Generic = Callable[[Site, tuple[Any, ...], dict[str, Any]], Any]
 
 
+# transfer(name, scope, site, _made_name), inlined (the flag is claimed already): keep in step
+# with _handles.transfer. tests/test_function_paths.py runs every behaviour through both.
+_MOVE_IN: Final = """\
+    handle = _new(_Owned)
+    handle._value = {name}._value
+    handle._flag = 0
+    handle._arena = arena = {name}._arena
+    handle._address = address = {name}._address
+    handle._size = {name}._size
+    handle._scope = scope
+    handle._site = _made_{name}
+    handle._allocated_at = {name}._allocated_at
+    handle._aux = None
+    arena._live[address] = handle
+    if arena._recorder is not None:
+        arena._recorder("move", handle, site, _name)
+    {name}._aux = site
+    {name}._value = None
+    if {name}._scope is not _ROOT:
+        {name}._scope._dead += 1
+    {name} = handle
+"""
+
+# finish(scope, _end, result, None) for a call that made no borrows and returns no tuple,
+# inlined: keep in step with _calls.finish, which every other ending still goes through.
+_COMMON_ENDING: Final = """\
+    if scope._borrows is not None or type(result) is tuple:
+        _finish(scope, _end, result, None)
+        return result
+    _reset(scope._token)
+    scope._token = None
+    scope._state = _EXITED
+    scope._exited_at = _end
+    handed_back = 0
+    if type(result) is _Owned and result._scope is scope and result._flag >= _MUT:
+        result._scope = caller
+        handed_back = 1
+        if caller is not _ROOT:
+            caller._owned.append(result)
+    if len(scope._owned) > handed_back + scope._dead:
+        scope._drop_values(_end, None)
+    return result
+"""
+
+
+_TEMPLATE_LOCALS: Final = frozenset(
+    {"frame", "sites", "site", "caller", "scope", "handle", "arena", "address", "result", "exc"}
+    | {"handed_back"}
+)
+
+
 def fast_wrapper(fn: Callable[..., Any], plan: Plan, generic: Generic) -> Callable[..., Any] | None:
     """A wrapper with `fn`'s own parameters, or None when the plan does not allow one."""
     names = plan.fast_names
-    if names is None or not all(name.isidentifier() for name in names):
-        return None
+    if names is None or any(name.startswith("_") or name in _TEMPLATE_LOCALS for name in names):
+        return None  # a parameter would shadow one of the template's own names
     moved = [name for _index, name, _kind in plan.positional if name is not None]
     parameters = ", ".join(names)
-    refused = [f"type({name}) is not _Owned or {name}._flag != 0" for name in moved]
+    # The types first, then the flags: no call may come between a flag's test and its store.
+    refused = [f"type({name}) is not _Owned" for name in moved]
     refused += [f"{a} is {b}" for i, a in enumerate(moved) for b in moved[i + 1 :]]
-    moves = "".join(
-        f"    {name} = _transfer({name}, scope, site, _made_{name})\n" for name in moved
-    )
+    refused += [f"{name}._flag != 0" for name in moved]
+    claims = " = ".join(f"{name}._flag" for name in moved)
     source = (
         f"def wrapper({parameters}):\n"
         "    frame = _getframe(1)\n"
@@ -44,25 +96,25 @@ def fast_wrapper(fn: Callable[..., Any], plan: Plan, generic: Generic) -> Callab
         "        site = _site_of(frame)\n"
         f"    if {' or '.join(refused)}:\n"
         f"        return _generic(site, ({parameters},), {{}})\n"
+        f"    {claims} = _MOVED\n"
         "    caller = _current_scope()\n"
         "    scope = _new(_Scope)\n"
         "    scope.name = _name\n"
         "    scope.parent = caller\n"
         "    scope._arena = caller._arena\n"
-        "    scope._owned = []\n"
         "    scope._borrows = None\n"
         "    scope._dead = 0\n"
         "    scope._state = _ACTIVE\n"
         "    scope._exited_at = None\n"
-        f"{moves}"
+        + "".join(_MOVE_IN.format(name=name) for name in moved)
+        + f"    scope._owned = [{', '.join(moved)}]\n"
         "    scope._token = _set(scope)\n"
         "    try:\n"
         f"        result = _fn({parameters})\n"
         "    except BaseException as exc:\n"
         "        _finish(scope, _end, None, exc)\n"
         "        raise\n"
-        "    _finish(scope, _end, result, None)\n"
-        "    return result\n"
+        + _COMMON_ENDING
     )
     namespace: dict[str, Any] = {
         "_getframe": sys._getframe,
@@ -76,8 +128,12 @@ def fast_wrapper(fn: Callable[..., Any], plan: Plan, generic: Generic) -> Callab
         "_Scope": Scope,
         "_name": plan.name,
         "_ACTIVE": _ACTIVE,
-        "_transfer": transfer,
+        "_MOVED": MOVED,
+        "_MUT": MUT,
+        "_EXITED": _EXITED,
+        "_ROOT": ROOT,
         "_set": _CURRENT.set,
+        "_reset": _CURRENT.reset,
         "_fn": fn,
         "_finish": finish,
         "_end": plan.end_site,
