@@ -10,7 +10,7 @@ from . import _blame
 from ._arena import Arena
 from ._blame import HANDLE_TYPES, reject_handle
 from ._cells import cells_for
-from ._scope import _COMPACT_AT, ROOT, Scope, current_scope
+from ._scope import _COMPACT_AT, ROOT, Scope, current_scope, free_dropped
 from ._sites import _SITES, Site, named, site_of
 from ._states import DROPPED, MOVED, MUT
 
@@ -163,19 +163,10 @@ class Owned(Generic[T]):
             raise _blame.double_drop(self, site)
         else:
             raise _blame.move_error(self, site, "drop")
-        value = self._value
-        self._aux = site
-        self._value = None  # type: ignore[assignment]
-        arena = self._arena
-        arena._release(self._address, self._size)
         _leave_scope(self)
-        hook = getattr(type(value), "__drop__", None)
-        if hook is not None:
-            try:
-                hook(value)
-            except BaseException as failure:
-                arena._count_drop_failure(self, failure, value)
-                raise
+        failure = free_dropped(self, site, None)
+        if failure is not None:
+            raise failure
 
     def clone(self) -> Owned[T]:
         """A deep copy in a new block of the same arena, owned by the current scope."""

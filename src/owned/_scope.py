@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from ._borrows import Ref, RefMut
     from ._handles import Owned
 
-__all__ = ["ROOT", "Scope", "current_scope", "drop_at_exit", "scope"]
+__all__ = ["ROOT", "Scope", "current_scope", "drop_at_exit", "free_dropped", "scope"]
 
 _getframe = sys._getframe
 
@@ -194,11 +194,20 @@ def drop_at_exit(handle: Owned[Any], site: Site | None) -> BaseException | None:
         handle._flag = DROPPED  # claimed: see _states
     else:
         return None
+    return free_dropped(handle, site if site is not None else handle._scope, "scope exit")
+
+
+def free_dropped(handle: Owned[Any], end: Site | Scope, detail: str | None) -> BaseException | None:
+    """Free the block of a handle just claimed as dropped, then run its value's `__drop__`.
+
+    The block is freed first, so that a failing hook leaks nothing; what the hook raised is
+    recorded in the arena and returned.
+    """
     value = handle._value
-    handle._aux = site if site is not None else handle._scope
+    handle._aux = end
     handle._value = None
     arena = handle._arena
-    arena._release(handle._address, handle._size, "scope exit")
+    arena._release(handle._address, handle._size, detail)
     hook = getattr(type(value), "__drop__", None)
     if hook is not None:
         try:
