@@ -113,8 +113,7 @@ def fast_wrapper(fn: Callable[..., Any], plan: Plan, generic: Generic) -> Callab
         f"        result = _fn({parameters})\n"
         "    except BaseException as exc:\n"
         "        _finish(scope, _end, None, exc)\n"
-        "        raise\n"
-        + _COMMON_ENDING
+        "        raise\n" + _COMMON_ENDING
     )
     namespace: dict[str, Any] = {
         "_getframe": sys._getframe,
