@@ -356,7 +356,7 @@ def main(scale: float = 1.0, repeats: int = 9) -> list[Row]:
     rows = [
         value_read(size(200_000), repeats),
         borrow_block(size(100_000), repeats),
-        iterate_ref(size(1_000_000), repeats),
+        iterate_ref(size(1_000_000), 2 * repeats + 1),  # one sample is one pass: take more
         create_and_drop(size(50_000), repeats),
         function_call(size(50_000), repeats),
         alloc_free_scaling(size(1_000_000), size(20_000), max(3, repeats // 3)),
