@@ -339,3 +339,12 @@ def test_name_is_found_from_the_assignment_or_given() -> None:
     moved_years = years.move()
     assert moved_years.name == "moved_years"
     assert moved_years.allocated_at == years.allocated_at
+
+
+def test_handle_classes_cannot_be_subclassed() -> None:
+    with pytest.raises(TypeError, match="cannot be subclassed"):
+        type("MyOwned", (Owned,), {})
+    with pytest.raises(TypeError, match="cannot be subclassed"):
+        type("MyRef", (Ref,), {})
+    with pytest.raises(TypeError, match="cannot be subclassed"):
+        type("MyRefMut", (RefMut,), {})

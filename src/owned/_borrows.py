@@ -25,6 +25,8 @@ U = TypeVar("U")
 _getframe = sys._getframe
 _new: Final = object.__new__
 
+_SEALED = False  # until Ref and RefMut are defined below
+
 # Why a borrow ended, in `_ended_at`: a Site (release() there), a Scope (that scope exited),
 # or this marker (its `with` block ended).
 WITH_BLOCK = "with"
@@ -40,6 +42,11 @@ class _Borrow:
     _scope: Scope
     _site: Site
     _ended_at: Site | Scope | str | None
+
+    def __init_subclass__(cls, **kwargs: object) -> None:
+        if _SEALED:  # Ref and RefMut are the only kinds of borrow: the runtime checks exact types
+            raise TypeError(f"owned.{cls.__mro__[1].__name__} cannot be subclassed")
+        super().__init_subclass__(**kwargs)
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         raise TypeError(
@@ -175,6 +182,9 @@ class RefMut(_Borrow, Generic[T]):
 
     def __delitem__(self, key: Any) -> None:
         del self._checked_owner(1)._value[key]
+
+
+_SEALED = True
 
 
 def new_ref(owner: Owned[T], site: Site, scope: Scope) -> Ref[T]:

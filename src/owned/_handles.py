@@ -59,6 +59,12 @@ class Owned(Generic[T]):
     # the move or drop.
     _aux: Any
 
+    def __init_subclass__(cls, **kwargs: object) -> NoReturn:
+        raise TypeError(
+            "owned.Owned cannot be subclassed (the runtime checks handles by exact type): "
+            "put your behaviour in the value, or wrap the handle in a class of your own"
+        )
+
     def __init__(
         self,
         value: T,
