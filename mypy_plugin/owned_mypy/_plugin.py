@@ -49,12 +49,18 @@ class OwnedPlugin(Plugin):
         self._scheduler = FlowScheduler()
         self._borrowing_decorator = borrowing_decorator(self.lookup_fully_qualified)
         self._callees = CalleeIndex(self.lookup_fully_qualified)
+        self._known_callees = self._callees.known
         self._build_modules: dict[str, MypyFile] = {}
         self._runtime_seen = False
         self._delegates = {
             f"{borrow}.{method}": delegate_to_value(method)
             for borrow in _names.REF | _names.REF_MUT
             for method in DELEGATED_METHODS
+        }
+        self._function_hooks: dict[str, Callable[[FunctionContext], Type]] = {
+            _names.FLOW_MARKER: self._scheduler.run,
+            _names.FUNCTION_DECORATOR: self._borrowing_decorator,
+            "builtins.iter": iterate_borrowed,
         }
 
     def report_config_data(self, ctx: ReportConfigContext) -> str:
@@ -65,10 +71,18 @@ class OwnedPlugin(Plugin):
         super().set_modules(modules)
         self._build_modules = modules
         self._runtime_seen = False
+        self._callees.forget()
+
+    # mypy asks the four hooks below on every call it checks, mostly about callees that
+    # have nothing to do with `owned`: the usual question is answered by one dictionary
+    # look-up in the method itself, and the rest of the work is done once per name.
 
     def get_function_signature_hook(
         self, fullname: str
     ) -> Callable[[FunctionSigContext], FunctionLike] | None:
+        known = self._known_callees.get(fullname)
+        if known is not None and known[0].type is known[1]:
+            return self._mark_if_moving if known[2] else None
         if not self._runtime_in_build() or not self._callees.may_take_owned(fullname):
             return None
         return self._mark_if_moving
@@ -76,22 +90,20 @@ class OwnedPlugin(Plugin):
     def get_method_signature_hook(
         self, fullname: str
     ) -> Callable[[MethodSigContext], FunctionLike] | None:
-        if not self._runtime_in_build():
-            return None
         if fullname in _names.CONSUMING_METHOD_FULLNAMES:
-            return self._mark_always
-        if not self._callees.may_take_owned(fullname):
+            return self._mark_always if self._runtime_in_build() else None
+        known = self._known_callees.get(fullname)
+        if known is not None and known[0].type is known[1]:
+            return self._mark_if_moving if known[2] else None
+        if not self._runtime_in_build() or not self._callees.may_take_owned(fullname):
             return None
         return self._mark_if_moving
 
     def get_function_hook(self, fullname: str) -> Callable[[FunctionContext], Type] | None:
-        if fullname == _names.FLOW_MARKER:
-            return self._scheduler.run
-        if fullname == _names.FUNCTION_DECORATOR:
-            return self._borrowing_decorator
-        if fullname == "builtins.iter" and self._runtime_in_build():
-            return iterate_borrowed
-        return None
+        hook = self._function_hooks.get(fullname)
+        if hook is iterate_borrowed and not self._runtime_in_build():
+            return None
+        return hook
 
     def get_method_hook(self, fullname: str) -> Callable[[MethodContext], Type] | None:
         return self._delegates.get(fullname)
