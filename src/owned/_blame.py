@@ -46,7 +46,8 @@ def _quoted(handle: Owned[Any], used_at: Site | None) -> str:
     return f"`{name}`" if name else "value"
 
 
-def _end_site(handle: Owned[Any]) -> Site | None:
+def end_site(handle: Owned[Any]) -> Site | None:
+    """Where a dead handle was moved or dropped (a scope's exit, when its scope dropped it)."""
     end = handle._aux
     if isinstance(end, Site):
         return end
@@ -67,18 +68,18 @@ def dead_use(handle: Owned[Any], site: Site) -> OwnershipError:
         return UseAfterMoveError(
             f"use of moved value {what}",
             name=name,
-            labels=(("value moved here", _end_site(handle)), ("value used here after move", site)),
+            labels=(("value moved here", end_site(handle)), ("value used here after move", site)),
             help=_clone_help(name),
-            moved_at=_end_site(handle),
+            moved_at=end_site(handle),
             allocated_at=handle._allocated_at,
             used_at=site,
         )
     return UseAfterDropError(
         f"use of dropped value {what}",
         name=name,
-        labels=(("value dropped here", _end_site(handle)), ("value used here after drop", site)),
+        labels=(("value dropped here", end_site(handle)), ("value used here after drop", site)),
         help="a dropped value is gone; clone it before dropping if you still need it",
-        dropped_at=_end_site(handle),
+        dropped_at=end_site(handle),
         allocated_at=handle._allocated_at,
         used_at=site,
     )
@@ -181,11 +182,11 @@ def double_drop(handle: Owned[Any], site: Site) -> OwnershipError:
         f"double drop of {what}",
         name=name_of(handle, site),
         labels=(
-            ("value first dropped here", _end_site(handle)),
+            ("value first dropped here", end_site(handle)),
             ("value dropped again here", site),
         ),
         help="a value is dropped exactly once; its scope drops it for you if you do not",
-        dropped_at=_end_site(handle),
+        dropped_at=end_site(handle),
         used_at=site,
     )
 
@@ -205,29 +206,29 @@ def dangling(borrow: _Borrow, site: Site) -> DanglingRefError:
             name=name,
             labels=(
                 ("borrowed value does not live long enough", borrow._site),
-                (f"{what} dropped here while still borrowed", _end_site(owner)),
+                (f"{what} dropped here while still borrowed", end_site(owner)),
                 ("borrow later used here", site),
             ),
             help="keep the owner alive (in an outer scope) for as long as its borrows are used",
             borrowed_at=borrow._site,
-            dropped_at=_end_site(owner),
+            dropped_at=end_site(owner),
             used_at=site,
         )
     if isinstance(ended, Scope):
         headline = f"borrow of {what} used after its scope ended"
-        end_label, end_site = "borrow ended here, at the end of its scope", ended._exited_at
+        end_label, ended_at = "borrow ended here, at the end of its scope", ended._exited_at
     elif isinstance(ended, Site):
         headline = f"borrow of {what} used after it was released"
-        end_label, end_site = "borrow released here", ended
+        end_label, ended_at = "borrow released here", ended
     else:
         headline = f"borrow of {what} used after its `with` block ended"
-        end_label, end_site = "borrow ended with the `with` block opened here", borrow._site
+        end_label, ended_at = "borrow ended with the `with` block opened here", borrow._site
     return DanglingRefError(
         headline,
         name=name,
         labels=(
             (f"{what} borrowed here", borrow._site),
-            (end_label, end_site),
+            (end_label, ended_at),
             ("borrow later used here", site),
         ),
         help="take a new borrow where you need it, or keep this one active while you use it",
@@ -265,6 +266,7 @@ __all__ = [
     "dangling",
     "dead_use",
     "double_drop",
+    "end_site",
     "move_error",
     "name_of",
     "not_owned",

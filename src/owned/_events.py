@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from typing import Any, Final, Literal, NamedTuple, final
 
-from ._blame import name_of
+from ._blame import end_site, name_of
 from ._pointer import Pointer
 from ._sites import Site, assigned_name
 
@@ -143,13 +143,9 @@ def _site(kind: str, record: Any) -> Site | None:
     """Where an alloc or dealloc happened, read from the record (which keeps it)."""
     if kind not in ("alloc", "dealloc"):
         return None
-    if kind == "alloc":
-        return getattr(record, "_site", None) or record._allocated_at  # type: ignore[no-any-return]
-    end = getattr(record, "_aux", None) or getattr(record, "_freed_at", None)
-    if isinstance(end, Site):
-        return end
-    exited_at = getattr(end, "_exited_at", None)  # dropped by its scope's exit
-    return exited_at if isinstance(exited_at, Site) else None
+    if isinstance(record, Pointer):
+        return record._allocated_at if kind == "alloc" else record._freed_at
+    return record._site if kind == "alloc" else end_site(record)
 
 
 def _name(record: Any) -> str | None:
