@@ -95,16 +95,24 @@ class EventLog:
         """The events so far, oldest first."""
         generations: dict[int, int] = {}
         value_types: dict[int, str] = {}
+        names: dict[Site, str | None] = {}  # a handle is named by its site: work it out once
         events = []
         for kind, record, site, detail, time_ns, value_type, generation in self._raw:
-            address = _address(record)
+            if type(record) is Pointer:
+                address, naming = record.address, record._allocated_at
+            else:
+                address, naming = record._address, record._site
+            if naming in names:
+                name = names[naming]
+            else:
+                name = names[naming] = _name(record)
             if kind == "alloc":
                 generations[address] = generation
                 value_types[address] = value_type
             events.append(
                 Event(
                     kind,  # type: ignore[arg-type]
-                    _name(record),
+                    name,
                     address,
                     record._size,
                     generations.get(address, 0),
@@ -133,10 +141,6 @@ def keep_new_logs(on: bool) -> list[EventLog]:
     if not on:
         _KEPT.clear()
     return kept
-
-
-def _address(record: Any) -> int:
-    return record.address if type(record) is Pointer else record._address
 
 
 def _site(kind: str, record: Any) -> Site | None:
