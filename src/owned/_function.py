@@ -74,9 +74,11 @@ def function(fn: F) -> F:
     @functools.wraps(fn)
     def call_sync(*args: Any, **kwargs: Any) -> Any:
         frame = _getframe(1)
-        sites = _SITES.get(id(frame.f_code))
-        site = sites.get(frame.f_lasti) if sites is not None else None
-        return call(site if site is not None else site_of(frame), args, kwargs)
+        try:
+            site = _SITES[id(frame.f_code)][frame.f_lasti]
+        except KeyError:
+            site = site_of(frame)
+        return call(site, args, kwargs)
 
     return call_sync  # type: ignore[return-value]
 

@@ -97,9 +97,9 @@ class Owned(Generic[T]):
         self._size = size
         self._scope = scope
         frame = _getframe(1)  # site_of(frame), inlined: this is the hottest constructor
-        sites = _SITES.get(id(frame.f_code))
-        site = sites.get(frame.f_lasti) if sites is not None else None
-        if site is None:
+        try:  # subscripts, not .get(): no method calls on the path that finds the site
+            site = _SITES[id(frame.f_code)][frame.f_lasti]
+        except KeyError:
             site = site_of(frame)
         self._site = self._allocated_at = site if name is None else named(site, name)
         self._aux = None
@@ -135,9 +135,11 @@ class Owned(Generic[T]):
     def borrow(self) -> Ref[T]:
         """A shared borrow (`&x`): any number at once, none while a `RefMut` is active."""
         frame = _getframe(1)  # site_of(frame), inlined: `with x.borrow()` is a hot path
-        sites = _SITES.get(id(frame.f_code))
-        site = sites.get(frame.f_lasti) if sites is not None else None
-        return new_ref(self, site or site_of(frame), current_scope())
+        try:
+            site = _SITES[id(frame.f_code)][frame.f_lasti]
+        except KeyError:
+            site = site_of(frame)
+        return new_ref(self, site, current_scope())
 
     def borrow_mut(self) -> RefMut[T]:
         """An exclusive borrow (`&mut x`): the only borrow while it is active."""
