@@ -9,6 +9,7 @@ import json
 import subprocess
 import sys
 import textwrap
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -203,3 +204,73 @@ def test_an_arena_records_typed_events_only_while_asked_to() -> None:
         ("dealloc", None, 2, "str"),
     ]
     assert all(isinstance(e, owned.Event) for e in events)
+
+
+LOOP = """
+    import owned
+    from owned import Owned
+
+    x = Owned([1, 2, 3])
+    for _ in range(1000):
+        x = x.move()
+        with x.borrow():
+            pass
+    arena = owned.Arena()
+    with owned.scope(arena=arena):
+        for n in range(3):
+            y = Owned([n] * (n + 1), arena=arena)
+            y.drop()
+        z = Owned("abc", arena=arena)
+        x = x.move()
+    left = Owned(7)
+"""
+
+
+def test_a_loops_events_are_counted_on_their_line_and_each_one_is_in_the_json(
+    tmp_path: Path,
+) -> None:
+    _script(tmp_path, LOOP)
+    result = _trace(tmp_path, "--json", "events.json", "years.py")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == textwrap.dedent("""\
+        # owned trace of years.py
+        import owned
+        from owned import Owned
+
+        x = Owned([1, 2, 3])                           # alloc x [3 cells @0x0]
+        for _ in range(1000):
+            x = x.move()                               # move x -> x (x1000)
+            with x.borrow():                           # borrow x (x1000)
+                pass
+        arena = owned.Arena()
+        with owned.scope(arena=arena):
+            for n in range(3):
+                y = Owned([n] * (n + 1), arena=arena)  # alloc y [1 cell @0x0]; alloc y [2 cells @0x0]; alloc y [3 cells @0x0]
+                y.drop()                               # dealloc y (x3)
+            z = Owned("abc", arena=arena)              # alloc z [3 cells @0x0]
+            x = x.move()                               # move x -> x; dealloc x; dealloc z
+        left = Owned(7)                                # alloc left [1 cell @0x0]; dealloc left
+
+        # the default arena: 2 allocs, 2 deallocs, 1001 moves, 1000 borrows, peak 3 cells, 0 cells live at exit
+        # arena #1: 4 allocs, 4 deallocs, 0 moves, 0 borrows, peak 3 cells, 0 cells live at exit
+    """)
+    events = json.loads((tmp_path / "events.json").read_text())["events"]
+    counts = Counter((e["kind"], e["line"], e["arena"]) for e in events)
+    assert counts == {
+        ("alloc", 4, 0): 1,
+        ("move", 6, 0): 1000,
+        ("borrow", 7, 0): 1000,
+        ("release", None, 0): 1000,
+        ("alloc", 12, 1): 3,
+        ("dealloc", 13, 1): 3,
+        ("alloc", 14, 1): 1,
+        ("move", 15, 0): 1,
+        ("dealloc", 15, 0): 1,
+        ("dealloc", 15, 1): 1,
+        ("alloc", 16, 0): 1,
+        ("dealloc", None, 0): 1,
+    }
+    assert [e["size"] for e in events if e["kind"] == "alloc" and e["arena"] == 1] == [1, 2, 3, 3]
+    assert {e["generation"] for e in events if e["name"] == "x"} == {1}  # the block's, each event
+    times = [e["time_ns"] for e in events]
+    assert times == sorted(times)
