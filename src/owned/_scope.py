@@ -159,8 +159,10 @@ class Scope:
         self._owned = []
         failures: list[BaseException] = []
         for handle in reversed(owned):
-            if handle._scope is self and handle._flag >= -1:
-                failure = drop_at_exit(handle, site)
+            # drop_at_exit(handle, site), inlined: this loop runs once per value a scope owns.
+            if handle._scope is self and handle._flag >= MUT:
+                handle._flag = DROPPED  # claimed: see _states
+                failure = free_dropped(handle, site, "scope exit")
                 if failure is not None:
                     failures.append(failure)
         if failures:
@@ -197,6 +199,13 @@ def drop_at_exit(handle: Owned[Any], site: Site | None) -> BaseException | None:
     return free_dropped(handle, site if site is not None else handle._scope, "scope exit")
 
 
+# The `__drop__` of types that can never gain one (int, str, list...: Python's built-in types
+# are immutable), found once; a class of the program's may get one later, so it is looked up.
+_IMMUTABLE_TYPE: Final = 1 << 8  # Py_TPFLAGS_IMMUTABLETYPE
+_UNKNOWN_HOOK: Final = object()
+_FIXED_HOOKS: dict[type, Any] = {}
+
+
 def free_dropped(handle: Owned[Any], end: Site | Scope, detail: str | None) -> BaseException | None:
     """Free the block of a handle just claimed as dropped, then run its value's `__drop__`.
 
@@ -208,7 +217,12 @@ def free_dropped(handle: Owned[Any], end: Site | Scope, detail: str | None) -> B
     handle._value = None
     arena = handle._arena
     arena._release(handle._address, handle._size, detail)
-    hook = getattr(type(value), "__drop__", None)
+    cls = type(value)
+    hook = _FIXED_HOOKS.get(cls, _UNKNOWN_HOOK)
+    if hook is _UNKNOWN_HOOK:
+        hook = getattr(cls, "__drop__", None)  # raises and catches inside when there is none
+        if cls.__flags__ & _IMMUTABLE_TYPE:
+            _FIXED_HOOKS[cls] = hook
     if hook is not None:
         try:
             hook(value)
