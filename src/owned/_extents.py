@@ -148,7 +148,13 @@ class FreeExtents:
         """
         node = self._root
         if node.largest < size:
-            return None if not self._grows else self._take_by_growing(size)
+            if not self._grows:
+                return None
+            end = self._end
+            if end in self._by_end:  # a free extent touches the end: the block starts there
+                return self._take_by_growing(size)
+            self._end = end + size  # the common case of _take_by_growing, inlined
+            return end
         # Everything in a left subtree lies at lower addresses, so go left
         # whenever the subtree there has room; the root promised a fit somewhere.
         while True:
@@ -189,7 +195,10 @@ class FreeExtents:
         by_end = self._by_end
         end = address + size
         if end == self._end and self._grows:
-            self._shrink_to(address)
+            if address in by_end:  # a free extent just below: the span ends before it
+                self._shrink_to(address)
+            else:
+                self._end = address  # the common case of _shrink_to, inlined
             return
         self._free_cells += size
         left = by_end.get(address)
