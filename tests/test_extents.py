@@ -100,6 +100,20 @@ def assert_matches(extents: FreeExtents, model: CellModel) -> None:
     assert extents.largest_free == max((size for _, size in runs), default=0)
 
 
+def in_order_starts(root: _Extent) -> list[int]:
+    starts: list[int] = []
+    pending: list[_Extent] = []
+    node = root
+    while pending or node is not _EMPTY:
+        while node is not _EMPTY:
+            pending.append(node)
+            node = node.left
+        node = pending.pop()
+        starts.append(node.start)
+        node = node.right
+    return starts
+
+
 def assert_well_formed(extents: FreeExtents) -> None:
     """Check the treap, its maxima, its parent links and both dicts against each other."""
     root = extents._root
@@ -107,20 +121,26 @@ def assert_well_formed(extents: FreeExtents) -> None:
     if root is not _EMPTY:
         assert root.parent is _EMPTY
         pending.append(root)
-    nodes = 0
+    nodes = tombs = 0
     while pending:
         node = pending.pop()
         nodes += 1
-        assert node.size >= 1
         assert node.largest == max(node.size, node.left.largest, node.right.largest)
-        assert extents._by_start[node.start] is node
-        assert extents._by_end[node.start + node.size] is node
+        if node.size == 0:  # a used-up extent's node, kept while its block is reserved
+            assert extents._tombs[node.start] is node
+            tombs += 1
+        else:
+            assert extents._by_start[node.start] is node
+            assert extents._by_end[node.start + node.size] is node
         for child in (node.left, node.right):
             if child is not _EMPTY:
                 assert child.parent is node
                 assert child.priority <= node.priority
                 pending.append(child)
-    assert len(extents._by_start) == len(extents._by_end) == nodes
+    assert len(extents._by_start) == len(extents._by_end) == nodes - tombs
+    assert len(extents._tombs) == tombs
+    starts = in_order_starts(root)
+    assert starts == sorted(starts)  # address order, kept by every node, tombs too
     # The shared empty subtree must never be written to.
     assert (_EMPTY.start, _EMPTY.size, _EMPTY.largest, _EMPTY.priority) == (0, 0, 0, 2.0)
     assert not any(hasattr(_EMPTY, link) for link in ("left", "right", "parent"))

@@ -23,7 +23,7 @@ The index is not thread-safe: the arena calls it under its own lock.
 
 from collections.abc import Callable, Iterator
 from random import Random
-from typing import final
+from typing import Final, final
 
 # Any fixed seed does; fixing it makes the tree shape a function of the calls alone.
 _PRIORITY_SEED = 0x5EED_E87E
@@ -70,7 +70,16 @@ class FreeExtents:
     free extent ever touches the end of a growable span.
     """
 
-    __slots__ = ("_by_end", "_by_start", "_end", "_free_cells", "_grows", "_priority", "_root")
+    __slots__ = (
+        "_by_end",
+        "_by_start",
+        "_end",
+        "_free_cells",
+        "_grows",
+        "_priority",
+        "_root",
+        "_tombs",
+    )
 
     def __init__(self, capacity: int | None) -> None:
         """Index an arena of ``capacity`` free cells, or an empty growable one if None.
@@ -80,6 +89,10 @@ class FreeExtents:
         self._root = _EMPTY
         self._by_start: dict[int, _Extent] = {}
         self._by_end: dict[int, _Extent] = {}
+        # Nodes of extents a take used up exactly, kept in the tree with no cells while their
+        # block is reserved, by address: freeing that block alone revives one in place, where
+        # a new node would be inserted and rotated. A few are kept, the oldest go first.
+        self._tombs: dict[int, _Extent] = {}
         self._grows = capacity is None
         self._end = capacity or 0
         self._free_cells = self._end
@@ -117,7 +130,8 @@ class FreeExtents:
         while node.left is not _EMPTY:
             node = node.left
         while node is not _EMPTY:
-            yield node.start, node.size
+            if node.size:  # not a tomb
+                yield node.start, node.size
             if node.right is not _EMPTY:
                 node = node.right
                 while node.left is not _EMPTY:
@@ -171,7 +185,15 @@ class FreeExtents:
         if not remaining:
             del self._by_start[address]
             del self._by_end[address + size]
-            self._detach(node)
+            tombs = self._tombs
+            if address in tombs:
+                self._detach(node)
+                return address
+            if len(tombs) >= _TOMBS_KEPT:
+                self._detach(tombs.pop(next(iter(tombs))))
+            tombs[address] = node
+            node.size = 0
+            _refresh_largest(node)
             return address
         # Shrinking an extent from its left end keeps its place in address
         # order, so the node is updated in place instead of being reinserted.
@@ -194,6 +216,12 @@ class FreeExtents:
         by_start = self._by_start
         by_end = self._by_end
         end = address + size
+        tomb = self._tombs.pop(address, None) if self._tombs else None
+        if tomb is not None and (
+            (self._grows and end == self._end) or address in by_end or end in by_start
+        ):
+            self._detach(tomb)  # the block does not come back alone: its node goes
+            tomb = None
         if end == self._end and self._grows:
             if address in by_end:  # a free extent just below: the span ends before it
                 self._shrink_to(address)
@@ -221,6 +249,8 @@ class FreeExtents:
             by_start[address] = right
             right.start = address
             grown = right
+        elif tomb is not None:
+            by_start[address] = by_end[end] = grown = tomb
         else:
             self._attach(address, size)
             return
@@ -355,6 +385,9 @@ class FreeExtents:
         if parent.right.largest > largest:
             largest = parent.right.largest
         parent.largest = largest
+
+
+_TOMBS_KEPT: Final = 16
 
 
 def _refresh_largest(node: _Extent) -> None:
