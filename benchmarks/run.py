@@ -230,7 +230,8 @@ def function_call(n: int, repeats: int) -> Row:
     return Row("@owned.function call, one moved argument  vs  a plain call", a, b, 25.0)
 
 
-def _alloc_free_cost(live: int, pairs: int, repeats: int) -> float:
+def _fragmented_churn(live: int, pairs: int) -> Timer:
+    """A timer of alloc+free pairs in an arena with `live` blocks and a free extent between each."""
     rng = Random(live)
     arena = owned.Arena()
     pointers = [arena.alloc(None, size=rng.choice((1, 1, 2, 3, 4, 8))) for _ in range(live * 2)]
@@ -239,19 +240,25 @@ def _alloc_free_cost(live: int, pairs: int, repeats: int) -> float:
     sizes = [rng.choice((1, 2, 3)) for _ in range(pairs)]
     alloc, free = arena.alloc, arena.free
 
-    def loop() -> None:
-        for size in sizes:
-            free(alloc(None, size=size))
+    def timer(count: int) -> float:
+        def loop() -> None:
+            for size in sizes[:count]:
+                free(alloc(None, size=size))
 
-    return statistics.median(_timed(loop) for _ in range(repeats)) / pairs
+        return _timed(loop)
+
+    return timer
 
 
 def alloc_free_scaling(n_large: int, pairs: int, repeats: int) -> Row:
-    small = _alloc_free_cost(min(1_000, n_large), pairs, repeats)
-    large = _alloc_free_cost(n_large, pairs, repeats)
-    return Row(
-        f"alloc+free, {n_large:.0e} live blocks  vs  1e3 live, fragmented", large, small, 1.5
-    )
+    small = _fragmented_churn(min(1_000, n_large), pairs)
+    large = _fragmented_churn(n_large, pairs)
+    gc.freeze()  # the large arena's millions of objects: out of every collection while timing
+    try:
+        a, b = _paired(large, small, pairs, repeats)
+    finally:
+        gc.unfreeze()
+    return Row(f"alloc+free, {n_large:.0e} live blocks  vs  1e3 live, fragmented", a, b, 1.5)
 
 
 def bookkeeping(n: int) -> Row:
@@ -359,7 +366,7 @@ def main(scale: float = 1.0, repeats: int = 9) -> list[Row]:
         iterate_ref(size(1_000_000), 2 * repeats + 1),  # one sample is one pass: take more
         create_and_drop(size(50_000), repeats),
         function_call(size(50_000), repeats),
-        alloc_free_scaling(size(1_000_000), size(20_000), max(3, repeats // 3)),
+        alloc_free_scaling(size(1_000_000), size(20_000), repeats),
         bookkeeping(size(100_000)),
     ]
     optional = [affinecap_read(size(100_000), repeats), trace_overhead(size(100_000))]
