@@ -8,12 +8,13 @@ dead or repeated argument, a non-Owned value) goes to the generic path, which ex
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Callable
 from types import ModuleType
 from typing import Any, Final
 
-from . import _accelerator
+from ._arena import Arena
 from ._calls import finish
 from ._handles import Owned
 from ._plan import Plan
@@ -26,8 +27,22 @@ __all__ = ["fast_wrapper"]
 Generic = Callable[[Site, tuple[Any, ...], dict[str, Any]], Any]
 
 
+def _load_accelerator() -> ModuleType | None:
+    """The C accelerator (built at install on CPython 3.11+), unless OWNED_PURE_PYTHON is set."""
+    if os.environ.get("OWNED_PURE_PYTHON"):
+        return None
+    try:
+        from . import _speedups
+    except ImportError:  # no compiler at install time, or Python 3.10: the template below
+        return None
+    _speedups.configure(
+        Owned, Scope, Arena, ROOT, _CURRENT, _SITES, site_of, finish, _ACTIVE, _EXITED, MOVED, MUT
+    )
+    return _speedups
+
+
 # Read when a function is decorated; tests swap it to check both paths.
-ACCELERATOR: ModuleType | None = _accelerator.ACCELERATOR
+ACCELERATOR: ModuleType | None = _load_accelerator()
 
 
 # transfer(name, scope, site, _made_name), inlined (the flag is claimed already): keep in step

@@ -113,34 +113,7 @@ configure(PyObject *module, PyObject *args)
     Py_RETURN_NONE;
 }
 
-/* The interned Site of a frame's current instruction (site_of(frame) when it is new). */
-static PyObject *
-site_at(PyFrameObject *frame)
-{
-    PyCodeObject *code = PyFrame_GetCode(frame);
-    PyObject *key = PyLong_FromVoidPtr(code);
-    Py_DECREF(code);
-    if (key == NULL) {
-        return NULL;
-    }
-    PyObject *by_offset = PyDict_GetItemWithError(sites, key);
-    Py_DECREF(key);
-    PyObject *site = NULL;
-    if (by_offset != NULL) {
-        PyObject *offset = PyLong_FromLong(PyFrame_GetLasti(frame));
-        if (offset == NULL) {
-            return NULL;
-        }
-        site = PyDict_GetItemWithError(by_offset, offset);
-        Py_DECREF(offset);
-    }
-    if (site != NULL) {
-        return Py_NewRef(site);
-    }
-    return PyErr_Occurred() ? NULL : PyObject_CallOneArg(site_of, (PyObject *)frame);
-}
-
-/* The Site of the instruction that called the wrapper (the frame above it). */
+/* The interned Site of the instruction that called the wrapper (the frame above it). */
 static PyObject *
 caller_site(void)
 {
@@ -150,7 +123,31 @@ caller_site(void)
         PyErr_SetString(PyExc_RuntimeError, "owned: an @owned.function wrapper has no caller");
         return NULL;
     }
-    PyObject *site = site_at(frame);
+    PyCodeObject *code = PyFrame_GetCode(frame);
+    PyObject *key = PyLong_FromVoidPtr(code);
+    Py_DECREF(code);
+    if (key == NULL) {
+        Py_DECREF(frame);
+        return NULL;
+    }
+    PyObject *by_offset = PyDict_GetItemWithError(sites, key);
+    Py_DECREF(key);
+    PyObject *site = NULL;
+    if (by_offset != NULL) {
+        PyObject *offset = PyLong_FromLong(PyFrame_GetLasti(frame));
+        if (offset == NULL) {
+            Py_DECREF(frame);
+            return NULL;
+        }
+        site = PyDict_GetItemWithError(by_offset, offset);
+        Py_DECREF(offset);
+    }
+    if (site != NULL) {
+        Py_INCREF(site);
+    }
+    else if (!PyErr_Occurred()) {
+        site = PyObject_CallOneArg(site_of, (PyObject *)frame);  /* first call from this place */
+    }
     Py_DECREF(frame);
     return site;
 }
@@ -360,239 +357,7 @@ leave(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
     return Py_NewRef(result);
 }
 
-/* Borrows: `__enter__` and the `value` getters of Ref and RefMut as C descriptors, so that
- * `with x.borrow() as r: r.value` makes no call from C into Python for them. Anything but
- * the plain success case goes to the Python property, which explains what is wrong. */
-static Py_ssize_t borrow_active, borrow_owner, borrow_scope, borrow_site, borrow_ended_at;
-static PyTypeObject *ref_type;
-static PyObject *with_block, *borrow_name, *release_name;
-static PyObject *ref_get, *ref_mut_get, *ref_mut_set;
-
-static PyObject *
-borrow_enter(PyObject *self, PyObject *unused)
-{
-    return Py_NewRef(self);
-}
-
-static PyMethodDef borrow_enter_def = {"__enter__", borrow_enter, METH_NOARGS,
-                                       "The borrow itself: `with x.borrow() as r:`."};
-
-/* The owner's value when the borrow is active and the owner's flag is right for its kind. */
-static PyObject *
-borrowed_value(PyObject *self, int shared, PyObject *fallback)
-{
-    PyObject *owner = SLOT(self, borrow_owner);
-    if (SLOT(self, borrow_active) == Py_True && owner != NULL && Py_IS_TYPE(owner, owned_type)) {
-        PyObject *flag = SLOT(owner, O.flag), *value = SLOT(owner, O.value);
-        long state = flag != NULL && PyLong_CheckExact(flag) ? PyLong_AsLong(flag) : 0;
-        if (value != NULL && (shared ? state > 0 : state == mut)) {
-            return Py_NewRef(value);
-        }
-    }
-    PyErr_Clear();
-    return PyObject_CallOneArg(fallback, self);
-}
-
-static PyObject *
-ref_value(PyObject *self, void *closure)
-{
-    return borrowed_value(self, 1, ref_get);
-}
-
-static PyObject *
-ref_mut_value(PyObject *self, void *closure)
-{
-    return borrowed_value(self, 0, ref_mut_get);
-}
-
-static int
-ref_mut_assign(PyObject *self, PyObject *value, void *closure)
-{
-    if (value == NULL) {
-        PyErr_SetString(PyExc_AttributeError, "a RefMut's value cannot be deleted");
-        return -1;
-    }
-    PyObject *done = PyObject_CallFunctionObjArgs(ref_mut_set, self, value, NULL);
-    Py_XDECREF(done);
-    return done == NULL ? -1 : 0;
-}
-
-/* x.borrow(), as Owned.borrow and _borrows.new_ref do it; called straight from the user's
- * frame (a C method has none of its own), so that frame is the borrow's site. */
-static PyObject *owned_borrow_fallback;
-
-static PyObject *
-owned_borrow(PyObject *self, PyObject *unused)
-{
-    PyObject *flag = SLOT(self, O.flag);
-    PyFrameObject *frame = PyEval_GetFrame();
-    if (flag == NULL || !PyLong_CheckExact(flag) || frame == NULL) {
-        return PyObject_CallOneArg(owned_borrow_fallback, self);
-    }
-    PyObject *site = site_at(frame);
-    if (site == NULL) {
-        return NULL;
-    }
-    long count = PyLong_AsLong(flag);  /* no call between this test and the claim below */
-    if (count < 0) {
-        Py_DECREF(site);
-        PyErr_Clear();
-        return PyObject_CallOneArg(owned_borrow_fallback, self);  /* it explains the refusal */
-    }
-    PyObject *scope, *claimed = PyLong_FromLong(count + 1);
-    if (claimed == NULL || PyContextVar_Get(current, root, &scope) < 0) {
-        Py_XDECREF(claimed);
-        Py_DECREF(site);
-        return NULL;
-    }
-    put(self, O.flag, claimed);  /* claimed: see _states */
-    Py_DECREF(claimed);
-    PyObject *ref = ref_type->tp_alloc(ref_type, 0);
-    if (ref == NULL) {
-        Py_DECREF(scope);
-        Py_DECREF(site);
-        return NULL;
-    }
-    put(ref, borrow_owner, self);
-    put(ref, borrow_active, Py_True);
-    put(ref, borrow_scope, scope);
-    put(ref, borrow_site, site);
-    put(self, O.aux, ref);
-    PyObject *recorder = SLOT(SLOT(self, O.arena), arena_recorder);
-    int failed = 0;
-    if (recorder != Py_None) {
-        PyObject *done = PyObject_CallFunctionObjArgs(recorder, borrow_name, self, site, NULL);
-        failed = done == NULL;
-        Py_XDECREF(done);
-    }
-    if (!failed && scope != root) {
-        PyObject *borrows = SLOT(scope, S.borrows);
-        if (borrows == Py_None) {
-            borrows = PySet_New(NULL);
-            if (borrows != NULL) {
-                put(scope, S.borrows, borrows);
-                Py_DECREF(borrows);
-            }
-        }
-        failed = borrows == NULL || PySet_Add(borrows, ref) < 0;
-    }
-    Py_DECREF(scope);
-    Py_DECREF(site);
-    if (failed) {
-        Py_DECREF(ref);
-        return NULL;
-    }
-    return ref;
-}
-
-static PyMethodDef owned_borrow_def = {
-    "borrow", owned_borrow, METH_NOARGS,
-    "A shared borrow (`&x`): any number at once, none while a `RefMut` is active."};
-
-/* `with` ends a borrow as _Borrow._end does when its reason is not a Site. */
-static PyObject *
-borrow_exit(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
-{
-    if (SLOT(self, borrow_active) != Py_True) {
-        Py_RETURN_NONE;
-    }
-    put(self, borrow_active, Py_False);  /* claimed: see _states */
-    PyObject *owner = SLOT(self, borrow_owner);
-    long flag = PyLong_AsLong(SLOT(owner, O.flag));
-    if (flag == -1 && PyErr_Occurred()) {
-        return NULL;
-    }
-    if (flag > 0 || flag == mut) {
-        PyObject *released = flag > 0 ? PyLong_FromLong(flag - 1) : Py_NewRef(zero);
-        if (released == NULL) {
-            return NULL;
-        }
-        put(owner, O.flag, released);
-        Py_DECREF(released);
-    }
-    put(self, borrow_ended_at, with_block);
-    PyObject *recorder = SLOT(SLOT(owner, O.arena), arena_recorder);
-    if (recorder != Py_None) {
-        PyObject *done = PyObject_CallFunctionObjArgs(recorder, release_name, owner, Py_None, NULL);
-        if (done == NULL) {
-            return NULL;
-        }
-        Py_DECREF(done);
-    }
-    PyObject *borrows = SLOT(SLOT(self, borrow_scope), S.borrows);
-    if (borrows != NULL && borrows != Py_None && PySet_Discard(borrows, self) < 0) {
-        return NULL;
-    }
-    Py_RETURN_NONE;
-}
-
-static PyMethodDef borrow_exit_def = {"__exit__", (PyCFunction)(void (*)(void))borrow_exit,
-                                      METH_FASTCALL, "End the borrow at the end of its block."};
-
-static PyGetSetDef ref_value_def = {"value", ref_value, NULL, "The value, read through the borrow.",
-                                     NULL};
-static PyGetSetDef ref_mut_value_def = {"value", ref_mut_value, ref_mut_assign,
-                                         "The value, read and written through the borrow.", NULL};
-
-static int
-install(PyTypeObject *type, PyObject *descriptor)
-{
-    if (descriptor == NULL) {
-        return -1;
-    }
-    int failed = PyObject_SetAttr((PyObject *)type, PyDescr_NAME(descriptor), descriptor);
-    Py_DECREF(descriptor);
-    return failed;
-}
-
-/* install_borrows(_Borrow, Ref, RefMut, Ref.value's fget, RefMut.value's fget and fset,
- * Owned.borrow, WITH_BLOCK): replace the hot members of a borrow's `with` block by C ones,
- * keeping the Python ones for everything but the common case. */
-static PyObject *
-install_borrows(PyObject *module, PyObject *args)
-{
-    PyTypeObject *base, *ref, *ref_mut;
-    if (!configured) {
-        PyErr_SetString(PyExc_RuntimeError, "owned._speedups: configure() first");
-        return NULL;
-    }
-    if (!PyArg_ParseTuple(args, "O!O!O!OOOOU", &PyType_Type, &base, &PyType_Type, &ref,
-                          &PyType_Type, &ref_mut, &ref_get, &ref_mut_get, &ref_mut_set,
-                          &owned_borrow_fallback, &with_block)) {
-        return NULL;
-    }
-    if (!PyType_IsSubtype(ref, base) || !PyType_IsSubtype(ref_mut, base)
-        || offset_of(base, "_active", &borrow_active) || offset_of(base, "_owner", &borrow_owner)
-        || offset_of(base, "_scope", &borrow_scope) || offset_of(base, "_site", &borrow_site)
-        || offset_of(base, "_ended_at", &borrow_ended_at)) {
-        if (!PyErr_Occurred()) {
-            PyErr_SetString(PyExc_TypeError, "install_borrows(_Borrow, Ref, RefMut, ...)");
-        }
-        return NULL;
-    }
-    borrow_name = PyUnicode_InternFromString("borrow");
-    release_name = PyUnicode_InternFromString("release");
-    if (borrow_name == NULL || release_name == NULL) {
-        return NULL;
-    }
-    ref_type = ref;
-    PyObject *kept[] = {(PyObject *)ref, ref_get, ref_mut_get, ref_mut_set,
-                        owned_borrow_fallback, with_block};
-    for (size_t i = 0; i < sizeof(kept) / sizeof(kept[0]); i++) {
-        Py_INCREF(kept[i]);
-    }
-    if (install(base, PyDescr_NewMethod(base, &borrow_enter_def))
-        || install(base, PyDescr_NewMethod(base, &borrow_exit_def))
-        || install(owned_type, PyDescr_NewMethod(owned_type, &owned_borrow_def))
-        || install(ref, PyDescr_NewGetSet(ref, &ref_value_def))
-        || install(ref_mut, PyDescr_NewGetSet(ref_mut, &ref_mut_value_def))) {
-        return NULL;
-    }
-    Py_RETURN_NONE;
-}
-
 static PyMethodDef methods[] = {
-    {"install_borrows", install_borrows, METH_VARARGS, "Make the borrows' hot members C ones."},
     {"configure", configure, METH_VARARGS, "Hand over the runtime's types and constants, once."},
     {"enter", (PyCFunction)(void (*)(void))enter, METH_FASTCALL, "Open a call's scope."},
     {"leave", (PyCFunction)(void (*)(void))leave, METH_FASTCALL, "Close a call's scope."},
