@@ -90,9 +90,9 @@ def fast_wrapper(fn: Callable[..., Any], plan: Plan, generic: Generic) -> Callab
     source = (
         f"def wrapper({parameters}):\n"
         "    frame = _getframe(1)\n"
-        "    sites = _SITES.get(_id(frame.f_code))\n"
-        "    site = sites.get(frame.f_lasti) if sites is not None else None\n"
-        "    if site is None:\n"
+        "    try:\n"
+        "        site = _SITES[_id(frame.f_code)][frame.f_lasti]\n"
+        "    except KeyError:\n"
         "        site = _site_of(frame)\n"
         f"    if {' or '.join(refused)}:\n"
         f"        return _generic(site, ({parameters},), {{}})\n"
