@@ -5,11 +5,11 @@ from __future__ import annotations
 import time
 from typing import Any, Final, Literal, NamedTuple, final
 
-from ._blame import end_site, name_of
+from ._blame import end_site
 from ._pointer import Pointer
 from ._sites import Site, assigned_name
 
-__all__ = ["Event", "EventKind", "EventLog", "keep_new_logs"]
+__all__ = ["Event", "EventGroup", "EventKind", "EventLog", "EventRow", "keep_new_logs"]
 
 EventKind = Literal["alloc", "dealloc", "move", "borrow", "borrow_mut", "release"]
 _perf_counter_ns: Final = time.perf_counter_ns
@@ -68,6 +68,27 @@ class Event(NamedTuple):
         }
 
 
+# An event as `EventLog.grouped()` gives it: (time_ns, address, generation, its group's index).
+EventRow = tuple[int, int, int, int]
+
+
+class EventGroup(NamedTuple):
+    """What the events of one group share: all of an `Event` but its block and its time."""
+
+    kind: EventKind
+    name: str | None
+    size: int
+    site: Site | None
+    detail: str | None
+    value_type: str
+
+    def event(self, row: EventRow) -> Event:
+        """The event of one row of this group."""
+        time_ns, address, generation, _ = row
+        kind, name, size, site, detail, value_type = self
+        return Event(kind, name, address, size, generation, site, time_ns, detail, value_type)
+
+
 @final
 class EventLog:
     """The arena's recorder: appends raw tuples on the hot path, builds `Event`s on request."""
@@ -75,29 +96,42 @@ class EventLog:
     __slots__ = ("_raw",)
 
     def __init__(self) -> None:
-        self._raw: list[tuple[str, Any, Site | None, str | None, int, str, int]] = []
+        self._raw: list[tuple[EventKind, Any, Site | None, str | None, int, type, int]] = []
         if _KEPT:
             _KEPT[0].append(self)
 
     def __call__(
         self,
-        kind: str,
+        kind: EventKind,
         record: Any,
         site: Site | None,
         detail: str | None = None,
         generation: int = 0,
     ) -> None:
-        value_type = type(record._value).__name__
-        raw = (kind, record, site, detail, _perf_counter_ns(), value_type, generation)
+        # The value's type, not its name: a built-in type's __name__ is a new string each time.
+        raw = (kind, record, site, detail, _perf_counter_ns(), type(record._value), generation)
         self._raw.append(raw)
 
     def events(self) -> list[Event]:
         """The events so far, oldest first."""
+        groups, rows = self.grouped()
+        return [groups[row[3]].event(row) for row in rows]
+
+    def grouped(self) -> tuple[list[EventGroup], list[EventRow]]:
+        """The events so far, oldest first, as rows that share groups: `events()` in bulk.
+
+        A loop records many events at one site, alike but for their block and time: what they
+        share (name, site, ...) is worked out and kept once per group, and each row is
+        `(time_ns, address, generation, group index)`, all ints, which the garbage collector
+        stops tracking.
+        """
         generations: dict[int, int] = {}
-        value_types: dict[int, str] = {}
+        value_types: dict[int, type] = {}
         names: dict[Site, str | None] = {}  # a handle is named by its site: work it out once
-        events = []
-        for kind, record, site, detail, time_ns, value_type, generation in self._raw:
+        numbers: dict[tuple[Any, ...], int] = {}
+        groups: list[EventGroup] = []
+        rows: list[EventRow] = []
+        for kind, record, given, detail, time_ns, value_type, generation in self._raw:
             if type(record) is Pointer:
                 address, naming = record.address, record._allocated_at
             else:
@@ -105,24 +139,23 @@ class EventLog:
             if naming in names:
                 name = names[naming]
             else:
-                name = names[naming] = _name(record)
+                name = names[naming] = assigned_name(naming)
             if kind == "alloc":
                 generations[address] = generation
                 value_types[address] = value_type
-            events.append(
-                Event(
-                    kind,  # type: ignore[arg-type]
-                    name,
-                    address,
-                    record._size,
-                    generations.get(address, 0),
-                    site if site is not None else _site(kind, record),
-                    time_ns,
-                    detail,
-                    value_types.get(address, value_type),
+            site = given
+            if site is None and kind in _SITE_ON_RECORD:
+                site = _kept_site(kind, record)
+            block_type = value_types.get(address, value_type)  # as allocated
+            key = (kind, name, record._size, site, detail, block_type)
+            number = numbers.get(key)
+            if number is None:
+                number = numbers[key] = len(groups)
+                groups.append(
+                    EventGroup(kind, name, record._size, site, detail, block_type.__name__)
                 )
-            )
-        return events
+            rows.append((time_ns, address, generations.get(address, 0), number))
+        return groups, rows
 
     def clear(self) -> None:
         self._raw.clear()
@@ -143,17 +176,11 @@ def keep_new_logs(on: bool) -> list[EventLog]:
     return kept
 
 
-def _site(kind: str, record: Any) -> Site | None:
+_SITE_ON_RECORD: Final = frozenset({"alloc", "dealloc"})  # the record knows where these happened
+
+
+def _kept_site(kind: str, record: Any) -> Site | None:
     """Where an alloc or dealloc happened, read from the record (which keeps it)."""
-    if kind not in ("alloc", "dealloc"):
-        return None
     if isinstance(record, Pointer):
         return record._allocated_at if kind == "alloc" else record._freed_at
     return record._site if kind == "alloc" else end_site(record)
-
-
-def _name(record: Any) -> str | None:
-    """The variable name of an Owned handle (its own site names it) or of a raw pointer."""
-    if isinstance(record, Pointer):
-        return assigned_name(record._allocated_at)
-    return name_of(record)
