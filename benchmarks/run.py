@@ -29,6 +29,7 @@ sys.path.insert(0, str(ROOT / "src"))
 
 import owned  # noqa: E402
 from owned import Owned  # noqa: E402
+from owned._accelerator import ACCELERATOR  # noqa: E402
 
 Timer = Callable[[int], float]  # runs n operations, returns seconds
 
@@ -371,6 +372,8 @@ def main(scale: float = 1.0, repeats: int = 9) -> list[Row]:
     ]
     optional = [affinecap_read(size(100_000), repeats), trace_overhead(size(100_000))]
     rows.extend(row for row in optional if row is not None)
+    built = "C accelerator on" if ACCELERATOR is not None else "pure Python"
+    print(f"runtime: {built} (OWNED_PURE_PYTHON=1 runs the pure-Python path)")
     print(f"{'operation':62} {'ours':>10} {'baseline':>10} {'ratio':>7} {'goal':>6}  met")
     for row in rows:
         factor = 1e9 if row.unit == "ns" else 1.0

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable
+from types import ModuleType
 from typing import Any, Final
 
+from . import _accelerator
 from ._calls import finish
 from ._handles import Owned
 from ._plan import Plan
@@ -22,6 +24,10 @@ from ._states import MOVED, MUT
 __all__ = ["fast_wrapper"]
 
 Generic = Callable[[Site, tuple[Any, ...], dict[str, Any]], Any]
+
+
+# Read when a function is decorated; tests swap it to check both paths.
+ACCELERATOR: ModuleType | None = _accelerator.ACCELERATOR
 
 
 # transfer(name, scope, site, _made_name), inlined (the flag is claimed already): keep in step
@@ -45,6 +51,14 @@ _MOVE_IN: Final = """\
     if {name}._scope is not _ROOT:
         {name}._scope._dead += 1
     {name} = handle
+"""
+
+_CALL: Final = """\
+    try:
+        result = _fn({parameters})
+    except BaseException as exc:
+        _finish(scope, _end, None, exc)
+        raise
 """
 
 # finish(scope, _end, result, None) for a call that made no borrows and returns no tuple,
@@ -81,40 +95,9 @@ def fast_wrapper(fn: Callable[..., Any], plan: Plan, generic: Generic) -> Callab
     if names is None or any(name.startswith("_") or name in _TEMPLATE_LOCALS for name in names):
         return None  # a parameter would shadow one of the template's own names
     moved = [name for _index, name, _kind in plan.positional if name is not None]
-    parameters = ", ".join(names)
-    # The types first, then the flags: no call may come between a flag's test and its store.
-    refused = [f"type({name}) is not _Owned" for name in moved]
-    refused += [f"{a} is {b}" for i, a in enumerate(moved) for b in moved[i + 1 :]]
-    refused += [f"{name}._flag != 0" for name in moved]
-    claims = " = ".join(f"{name}._flag" for name in moved)
-    source = (
-        f"def wrapper({parameters}):\n"
-        "    frame = _getframe(1)\n"
-        "    try:\n"
-        "        site = _SITES[_id(frame.f_code)][frame.f_lasti]\n"
-        "    except KeyError:\n"
-        "        site = _site_of(frame)\n"
-        f"    if {' or '.join(refused)}:\n"
-        f"        return _generic(site, ({parameters},), {{}})\n"
-        f"    {claims} = _MOVED\n"
-        "    caller = _current_scope()\n"
-        "    scope = _new(_Scope)\n"
-        "    scope.name = _name\n"
-        "    scope.parent = caller\n"
-        "    scope._arena = caller._arena\n"
-        "    scope._borrows = None\n"
-        "    scope._dead = 0\n"
-        "    scope._state = _ACTIVE\n"
-        "    scope._exited_at = None\n"
-        + "".join(_MOVE_IN.format(name=name) for name in moved)
-        + f"    scope._owned = [{', '.join(moved)}]\n"
-        "    scope._token = _set(scope)\n"
-        "    try:\n"
-        f"        result = _fn({parameters})\n"
-        "    except BaseException as exc:\n"
-        "        _finish(scope, _end, None, exc)\n"
-        "        raise\n" + _COMMON_ENDING
-    )
+    made_at = tuple(plan.parameter_site(name) for name in moved)
+    accelerator = ACCELERATOR
+    source = (_accelerated if accelerator is not None else _pure)(", ".join(names), moved)
     namespace: dict[str, Any] = {
         "_getframe": sys._getframe,
         "_SITES": _SITES,
@@ -136,9 +119,57 @@ def fast_wrapper(fn: Callable[..., Any], plan: Plan, generic: Generic) -> Callab
         "_fn": fn,
         "_finish": finish,
         "_end": plan.end_site,
+        "_spec": (plan.name, made_at),
     }
-    namespace.update({f"_made_{name}": plan.parameter_site(name) for name in moved})
+    if accelerator is not None:
+        namespace.update(_enter=accelerator.enter, _leave=accelerator.leave)
+    namespace.update({f"_made_{name}": site for name, site in zip(moved, made_at, strict=True)})
     code = compile(source, f"<owned.function wrapper of {plan.name}>", "exec")
     exec(code, namespace)  # our own template, filled in with parameter names only
     wrapper: Callable[..., Any] = namespace["wrapper"]
     return wrapper
+
+
+def _pure(parameters: str, moved: list[str]) -> str:
+    """The wrapper's source when every step runs in Python."""
+    # The types first, then the flags: no call may come between a flag's test and its store.
+    refused = [f"type({name}) is not _Owned" for name in moved]
+    refused += [f"{a} is {b}" for i, a in enumerate(moved) for b in moved[i + 1 :]]
+    refused += [f"{name}._flag != 0" for name in moved]
+    claims = " = ".join(f"{name}._flag" for name in moved)
+    return (
+        f"def wrapper({parameters}):\n"
+        "    frame = _getframe(1)\n"
+        "    try:\n"
+        "        site = _SITES[_id(frame.f_code)][frame.f_lasti]\n"
+        "    except KeyError:\n"
+        "        site = _site_of(frame)\n"
+        f"    if {' or '.join(refused)}:\n"
+        f"        return _generic(site, ({parameters},), {{}})\n"
+        f"    {claims} = _MOVED\n"
+        "    caller = _current_scope()\n"
+        "    scope = _new(_Scope)\n"
+        "    scope.name = _name\n"
+        "    scope.parent = caller\n"
+        "    scope._arena = caller._arena\n"
+        "    scope._borrows = None\n"
+        "    scope._dead = 0\n"
+        "    scope._state = _ACTIVE\n"
+        "    scope._exited_at = None\n"
+        + "".join(_MOVE_IN.format(name=name) for name in moved)
+        + f"    scope._owned = [{', '.join(moved)}]\n"
+        "    scope._token = _set(scope)\n" + _CALL.format(parameters=parameters) + _COMMON_ENDING
+    )
+
+
+def _accelerated(parameters: str, moved: list[str]) -> str:
+    """The wrapper's source when `_speedups` opens and closes the scope (the same steps, in C)."""
+    return (
+        f"def wrapper({parameters}):\n"
+        f"    scope = _enter(_spec, {', '.join(moved)})\n"
+        "    if scope is None:\n"
+        f"        return _generic(_site_of(_getframe(1)), ({parameters},), {{}})\n"
+        f"    {', '.join(moved)}, = scope._owned\n"
+        + _CALL.format(parameters=parameters)
+        + "    return _leave(scope, result, _end)\n"
+    )
