@@ -2,8 +2,9 @@
 
 A generic wrapper (`*args, **kwargs`) packs a tuple and a dict, copies them to move the
 arguments, and calls helpers; for plain positional parameters that are moved, a wrapper with
-the function's own parameter list does the same work inline. Anything unusual at call time (a
-dead or repeated argument, a non-Owned value) goes to the generic path, which explains it.
+the function's own parameter list does the same work inline, or, where the C accelerator is
+built, in two C calls that open and close the scope. Anything unusual at call time (a dead or
+repeated argument, a non-Owned value) goes to the generic path, which explains it.
 """
 
 from __future__ import annotations

@@ -1,10 +1,12 @@
-/* The optional accelerator of `@owned.function`'s generated wrapper (see _fastcall.py).
+/* The optional C accelerator of the runtime's hottest paths, loaded by _accelerator.py.
  *
- * `enter` and `leave` do, in C, exactly what the pure-Python template's inline code does:
+ * `enter` and `leave` do, in C, exactly what the pure-Python template of _fastcall.py does:
  * capture the call site, refuse what the generic path must explain, claim the moved
  * arguments, open the call's scope with a new handle per argument, and close it again.
- * Objects are read and written through their __slots__ offsets, found once in `configure`.
- * tests/test_function_paths.py runs every behaviour through this and the pure-Python wrappers.
+ * `install_borrows` puts C versions of `x.borrow()`, a borrow's `__enter__`/`__exit__` and
+ * `Ref.value`/`RefMut.value` on the classes. Objects are read and written through their
+ * __slots__ offsets, found once in `configure`. tests/test_function_paths.py and
+ * tests/test_pure_python.py run every behaviour through this and through the Python code.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -70,7 +72,7 @@ configure(PyObject *module, PyObject *args)
 {
     PyObject *mut_object;
     if (configured) {
-        PyErr_SetString(PyExc_RuntimeError, "owned._speedups is configured once, by _fastcall");
+        PyErr_SetString(PyExc_RuntimeError, "owned._speedups is configured once, by owned._accelerator");
         return NULL;
     }
     if (!PyArg_ParseTuple(args, "O!O!O!OOO!OOOOOO!", &PyType_Type, &owned_type, &PyType_Type,
@@ -424,17 +426,17 @@ static PyObject *owned_borrow_fallback;
 static PyObject *
 owned_borrow(PyObject *self, PyObject *unused)
 {
-    PyObject *flag = SLOT(self, O.flag);
     PyFrameObject *frame = PyEval_GetFrame();
-    if (flag == NULL || !PyLong_CheckExact(flag) || frame == NULL) {
+    if (frame == NULL) {
         return PyObject_CallOneArg(owned_borrow_fallback, self);
     }
-    PyObject *site = site_at(frame);
+    PyObject *site = site_at(frame);  /* may run Python (a new site): before the flag is read */
     if (site == NULL) {
         return NULL;
     }
-    long count = PyLong_AsLong(flag);  /* no call between this test and the claim below */
-    if (count < 0) {
+    PyObject *flag = SLOT(self, O.flag);
+    long count = flag != NULL && PyLong_CheckExact(flag) ? PyLong_AsLong(flag) : -1;
+    if (count < 0) {  /* no call between this test and the claim below */
         Py_DECREF(site);
         PyErr_Clear();
         return PyObject_CallOneArg(owned_borrow_fallback, self);  /* it explains the refusal */
