@@ -10,7 +10,8 @@ import sys
 from collections.abc import Sequence
 
 from ._diagnostics import should_color
-from ._trace import annotate, events_json, plot, print_error, run_traced
+from ._trace import Trace, annotate, events_json, plot, print_error, run_traced
+from ._tracebacks import format_uncaught, involves_ownership
 
 __all__ = ["main"]
 
@@ -36,6 +37,17 @@ def _parser() -> argparse.ArgumentParser:
     )
     trace.add_argument("script", metavar="SCRIPT", help="the Python file to run")
     trace.add_argument("args", nargs=argparse.REMAINDER, help="arguments passed to SCRIPT")
+    explain = commands.add_parser(
+        "explain",
+        help="explain an error, as rustc --explain does",
+        description="Print what an error means, with a program that makes it and its fix.",
+    )
+    explain.add_argument(
+        "key", nargs="?", metavar="CODE", help="a rustc code (E0382) or an error's class name"
+    )
+    explain.add_argument(
+        "--markdown", action="store_true", help="print every explanation as docs/errors.md"
+    )
     return parser
 
 
@@ -49,7 +61,24 @@ def _has_matplotlib() -> bool:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit status (the traced script's own, if it ran)."""
     arguments = _parser().parse_args(argv)
+    if arguments.command == "explain":
+        return _explain(arguments.key, markdown_page=arguments.markdown)
     return _trace(arguments.script, arguments.args, arguments.json, arguments.plot)
+
+
+def _explain(key: str | None, *, markdown_page: bool) -> int:
+    from ._explanations import EXPLANATIONS, as_text, explain, markdown
+
+    if markdown_page:
+        sys.stdout.write(markdown())
+        return 0
+    entry = explain(key) if key else None
+    if entry is None:
+        known = ", ".join(e.key for e in EXPLANATIONS)
+        sys.stderr.write(f"owned explain: no explanation for {key!r}; known: {known}\n")
+        return 2
+    sys.stdout.write(as_text(entry))
+    return 0
 
 
 def _trace(script: str, args: list[str], json_path: str | None, plot_path: str | None) -> int:
@@ -68,8 +97,22 @@ def _trace(script: str, args: list[str], json_path: str | None, plot_path: str |
             file.write("\n")
     if plot_path is not None:
         plot(trace, plot_path)
-    print_error(trace, sys.stderr)
+    _print_error(trace)
     return trace.exit_code
+
+
+def _print_error(trace: Trace) -> None:
+    """The script's uncaught error from its own first frame on; an ownership error drawn once."""
+    error = trace.error
+    if error is None or not involves_ownership(error):
+        print_error(trace, sys.stderr)
+        return
+    tb = error.__traceback__
+    while tb is not None and os.path.abspath(tb.tb_frame.f_code.co_filename) != trace.script:
+        tb = tb.tb_next
+    if tb is not None:
+        error.__traceback__ = tb
+    sys.stderr.write(format_uncaught(error, color=should_color(sys.stderr)))
 
 
 if __name__ == "__main__":
