@@ -39,7 +39,7 @@ PYTHONS = ["3.10", "3.11", "3.12", "3.13", "3.14", "3.15"]
 # The newest patch release of the lowest minor version that pyproject.toml's mypy pin admits.
 MYPY_LOWEST = "1.11.2"
 # The oldest CPython the compiled build supports; on older ones the interpreted build is the only.
-COMPILED_FROM = (3, 11)
+COMPILED_FROM = (3, 10)
 BUILD_PROBE = "import owned._build as b; print(b.BUILD)"
 
 

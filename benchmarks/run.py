@@ -1,9 +1,12 @@
 """The runtime's benchmark table: each operation against a baseline timed in the same run.
 
-Run `python benchmarks/run.py` (add `--quick` for a rough pass). Timings on shared machines are
-noisy, so every figure is the CPU time of the measuring thread (time spent waiting for a core
-does not count), the median of repeated runs with baseline and ours interleaved, and every goal
-is a ratio. `main(scale=...)` shrinks every count, for the test suite's smoke run.
+Run `python benchmarks/run.py` (`--quick` for a rough pass; `OWNED_PURE_PYTHON=1` times the
+interpreted core). Timings on shared machines are noisy, so every figure is the CPU time of
+the measuring thread (time spent waiting for a core does not count) with the cost of the empty
+loop taken off, the median of repeated runs with ours and the baseline interleaved, and every
+goal is a ratio. Instruction counts (`valgrind --tool=callgrind`) are the repeatable
+measure: `benchmarks/instructions.py` prints them for the same operations.
+`main(scale=...)` shrinks every count, for the test suite's smoke run.
 """
 
 from __future__ import annotations
@@ -18,20 +21,18 @@ import sys
 import tempfile
 import threading
 import time
+import timeit
 import tracemalloc
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from random import Random
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
 import owned  # noqa: E402
-from owned import Owned  # noqa: E402
-from owned._accelerator import ACCELERATOR  # noqa: E402
-
-Timer = Callable[[int], float]  # runs n operations, returns seconds
+from owned import Owned, Ref  # noqa: E402
 
 
 @dataclass
@@ -39,7 +40,7 @@ class Row:
     operation: str
     ours: float  # seconds per operation (or bytes)
     baseline: float | None
-    goal: float
+    goal: float | None  # None: measured and reported, no goal
     unit: str = "ns"
 
     @property
@@ -47,11 +48,11 @@ class Row:
         return self.ours / self.baseline if self.baseline else self.ours
 
     @property
-    def met(self) -> bool:
-        return self.ratio <= self.goal
+    def met(self) -> bool | None:
+        return None if self.goal is None else self.ratio <= self.goal
 
 
-class _Slotted:
+class Slotted:
     __slots__ = ("_x",)
 
     def __init__(self, x: object) -> None:
@@ -62,204 +63,240 @@ class _Slotted:
         return self._x
 
 
-def _paired(ours: Timer, baseline: Timer, n: int, repeats: int) -> tuple[float, float]:
-    """Median seconds per operation of each, measured alternately so drift hits both."""
-    ours_times, base_times = [], []
-    ours(max(1, n // 10))
-    baseline(max(1, n // 10))
+def _per_op(stmt: str, namespace: dict[str, Any], number: int, setup: str = "pass") -> float:
+    """CPU seconds per execution of `stmt` (gc off), the empty loop's cost taken off."""
+    timer = timeit.Timer(stmt, setup, timer=time.thread_time, globals=namespace)
+    empty = timeit.Timer("pass", setup, timer=time.thread_time, globals=namespace)
+    return max(0.0, (timer.timeit(number) - empty.timeit(number)) / number)
+
+
+def paired(
+    ours: str,
+    baseline: str,
+    namespace: dict[str, Any],
+    number: int,
+    repeats: int,
+    setup: str = "pass",
+) -> tuple[float, float]:
+    """Median per-op seconds of each statement, measured alternately so drift hits both."""
+    _per_op(ours, namespace, max(1, number // 10), setup)
+    _per_op(baseline, namespace, max(1, number // 10), setup)
+    mine, theirs = [], []
     for index in range(repeats):
-        first, second = (ours, baseline) if index % 2 else (baseline, ours)
-        a = first(n) / n
-        b = second(n) / n
-        if first is ours:
-            ours_times.append(a)
-            base_times.append(b)
+        if index % 2:
+            mine.append(_per_op(ours, namespace, number, setup))
+            theirs.append(_per_op(baseline, namespace, number, setup))
         else:
-            ours_times.append(b)
-            base_times.append(a)
-    return statistics.median(ours_times), statistics.median(base_times)
+            theirs.append(_per_op(baseline, namespace, number, setup))
+            mine.append(_per_op(ours, namespace, number, setup))
+    return statistics.median(mine), statistics.median(theirs)
 
 
-def _timed(loop: Callable[[], None]) -> float:
-    """CPU seconds of this thread for `loop()`: time spent waiting for a core does not count."""
-    gc.collect()
-    gc.disable()
-    try:
-        started = time.thread_time()
-        loop()
-        return time.thread_time() - started
-    finally:
-        gc.enable()
+def row(
+    operation: str,
+    ours: str,
+    baseline: str,
+    goal: float | None,
+    namespace: dict[str, Any],
+    number: int,
+    repeats: int,
+) -> Row:
+    a, b = paired(ours, baseline, namespace, number, repeats)
+    return Row(operation, a, b, goal)
+
+
+def _common() -> dict[str, Any]:
+    return {"owned": owned, "Owned": Owned, "Slotted": Slotted, "threading": threading}
+
+
+# -- version 1 operations ------------------------------------------------------------------
 
 
 def value_read(n: int, repeats: int) -> Row:
-    handle = Owned(5)
-    plain = _Slotted(5)
-
-    def ours(count: int) -> float:
-        def loop() -> None:
-            for _ in range(count // 10):
-                handle.value
-                handle.value
-                handle.value
-                handle.value
-                handle.value
-                handle.value
-                handle.value
-                handle.value
-                handle.value
-                handle.value
-
-        return _timed(loop)
-
-    def baseline(count: int) -> float:
-        def loop() -> None:
-            for _ in range(count // 10):
-                plain.x
-                plain.x
-                plain.x
-                plain.x
-                plain.x
-                plain.x
-                plain.x
-                plain.x
-                plain.x
-                plain.x
-
-        return _timed(loop)
-
-    a, b = _paired(ours, baseline, n, repeats)
-    return Row("x.value read  vs  @property on a slotted class", a, b, 1.5)
+    ns = {**_common(), "x": Owned(5), "p": Slotted(5)}
+    unrolled = "; ".join(["x.value"] * 10)
+    plain = "; ".join(["p.x"] * 10)
+    r = row("x.value  vs  @property on a slotted class", unrolled, plain, 0.85, ns, n, repeats)
+    return r
 
 
 def borrow_block(n: int, repeats: int) -> Row:
-    handle = Owned(5)
+    ns = {**_common(), "x": Owned(5), "lock": threading.Lock}
+    return row(
+        "with x.borrow() as r: r.value  vs  with threading.Lock():",
+        "with x.borrow() as r: r.value",
+        "with lock(): pass",
+        1.15,
+        ns,
+        n,
+        repeats,
+    )
 
-    def ours(count: int) -> float:
-        def loop() -> None:
-            for _ in range(count):
-                with handle.borrow() as r:
-                    r.value
 
-        return _timed(loop)
-
-    def baseline(count: int) -> float:
-        lock_type = threading.Lock
-
-        def loop() -> None:
-            for _ in range(count):
-                with lock_type():
-                    pass
-
-        return _timed(loop)
-
-    a, b = _paired(ours, baseline, n, repeats)
-    return Row("with x.borrow() as r: r.value  vs  with threading.Lock():", a, b, 3.0)
+def temporary_borrow(n: int, repeats: int) -> Row:
+    ns = {**_common(), "x": Owned([1, 2, 3]), "lock": threading.Lock}
+    return row(
+        "len(x.borrow()), a borrow ending with its statement  vs  with Lock()",
+        "len(x.borrow())",
+        "with lock(): pass",
+        4.0,
+        ns,
+        n,
+        repeats,
+    )
 
 
 def iterate_ref(n: int, repeats: int) -> Row:
     items = list(range(n))
-    handle = Owned(items)
-
-    def ours(_count: int) -> float:
-        def loop() -> None:
-            with handle.borrow() as r:
-                for _item in r:
-                    pass
-
-        return _timed(loop)
-
-    def baseline(_count: int) -> float:
-        def loop() -> None:
-            for _item in items:
-                pass
-
-        return _timed(loop)
-
-    a, b = _paired(ours, baseline, 1, repeats)
+    ns = {**_common(), "x": Owned(items), "items": items}
+    a, b = paired("for y in x.borrow(): pass", "for y in items: pass", ns, 1, 2 * repeats + 1)
     return Row(f"iterate a {n:.0e}-item list through a Ref  vs  plain", a / n, b / n, 1.1)
 
 
 def create_and_drop(n: int, repeats: int) -> Row:
-    values = list(range(n))
-
-    def ours(_count: int) -> float:
-        def loop() -> None:
-            with owned.scope():
-                for value in values:
-                    Owned(value)
-
-        return _timed(loop)
-
-    def baseline(_count: int) -> float:
-        def loop() -> None:
-            kept = []
-            for value in values:
-                kept.append(_Slotted(value))
-
-        return _timed(loop)
-
-    a, b = _paired(ours, baseline, 1, repeats)
-    return Row("Owned(v) + drop at scope exit  vs  a slotted object", a / n, b / n, 15.0)
+    ns = {**_common(), "values": list(range(n))}
+    a, b = paired(
+        "with owned.scope():\n    for v in values: Owned(v)",
+        "kept = []\nfor v in values: kept.append(Slotted(v))",
+        ns,
+        1,
+        repeats,
+    )
+    return Row("Owned(v) + drop at scope exit  vs  creating a slotted object", a / n, b / n, 2.5)
 
 
-def function_call(n: int, repeats: int) -> Row:
+def create_and_drop_now(n: int, repeats: int) -> Row:
+    ns = {**_common()}
+    return row(
+        "Owned(v).drop()  vs  creating a slotted object",
+        "Owned(5).drop()",
+        "Slotted(5)",
+        1.0,
+        ns,
+        n,
+        repeats,
+    )
+
+
+def _move(n: int, repeats: int) -> Row:
+    ns = {**_common()}
+    a, b = 0.0, 0.0
+    samples_a, samples_b = [], []
+    for _ in range(repeats):
+        setup = "x = Owned(5)"
+        timer = timeit.Timer("x = x.move()", setup, timer=time.thread_time, globals=ns)
+        empty = timeit.Timer("pass", setup, timer=time.thread_time, globals=ns)
+        samples_a.append(max(0.0, (timer.timeit(n) - empty.timeit(n)) / n))
+        samples_b.append(_per_op("y = Slotted(5)", ns, n))
+    a, b = statistics.median(samples_a), statistics.median(samples_b)
+    return Row("x = x.move()  vs  creating a slotted object", a, b, 0.7)
+
+
+def function_calls(n: int, repeats: int) -> list[Row]:
     @owned.function
-    def checked(years: Owned[int]) -> Owned[int]:
+    def consume(years: Owned[int]) -> None:
+        pass
+
+    @owned.function
+    def give_back(years: Owned[int]) -> Owned[int]:
         return years
+
+    @owned.function
+    def look(years: Ref[int]) -> None:
+        pass
 
     def plain(years: int) -> int:
         return years
 
-    def ours(count: int) -> float:
-        def loop() -> None:
-            handle = Owned(1)
-            for _ in range(count):
-                handle = checked(handle)
+    ns = {**_common(), "consume": consume, "give_back": give_back, "look": look, "plain": plain}
+    rows = []
+    samples: dict[str, list[float]] = {"consume": [], "back": [], "look": [], "plain": []}
+    for _ in range(repeats):
+        samples["consume"].append(_per_op("consume(Owned(1))", ns, n) - _per_op("Owned(1)", ns, n))
+        samples["back"].append(_per_op("x = give_back(x)", ns, n, setup="x = Owned(1)"))
+        samples["look"].append(_per_op("look(x)", ns, n, setup="x = Owned(1)"))
+        samples["plain"].append(_per_op("plain(1)", ns, n))
+    base = statistics.median(samples["plain"])
+    rows.append(
+        Row(
+            "@owned.function, an Owned moved in and dropped at return  vs  a plain call",
+            statistics.median(samples["consume"]),
+            base,
+            27.0,
+        )
+    )
+    rows.append(
+        Row(
+            "@owned.function, an Owned moved in and given back  vs  a plain call",
+            statistics.median(samples["back"]),
+            base,
+            21.0,
+        )
+    )
+    rows.append(
+        Row(
+            "@owned.function, a Ref[T] parameter  vs  a plain call",
+            statistics.median(samples["look"]),
+            base,
+            24.0,
+        )
+    )
+    return rows
 
-        return _timed(loop)
 
-    def baseline(count: int) -> float:
-        def loop() -> None:
-            value = 1
-            for _ in range(count):
-                value = plain(value)
+def raw_alloc_free(n: int, repeats: int) -> Row:
+    ns = {**_common(), "arena": owned.Arena()}
+    return row(
+        "arena.free(arena.alloc(None))  vs  creating a slotted object",
+        "arena.free(arena.alloc(None))",
+        "Slotted(None)",
+        0.75,
+        ns,
+        n,
+        repeats,
+    )
 
-        return _timed(loop)
 
-    a, b = _paired(ours, baseline, n, repeats)
-    return Row("@owned.function call, one moved argument  vs  a plain call", a, b, 25.0)
-
-
-def _fragmented_churn(live: int, pairs: int) -> Timer:
-    """A timer of alloc+free pairs in an arena with `live` blocks and a free extent between each."""
+def _fragmented(live: int) -> dict[str, Any]:
+    """An arena with `live` blocks and a free extent between each, and sizes to churn with."""
     rng = Random(live)
     arena = owned.Arena()
     pointers = [arena.alloc(None, size=rng.choice((1, 1, 2, 3, 4, 8))) for _ in range(live * 2)]
-    for pointer in pointers[::2]:  # every other block freed: a fragmented arena
+    for pointer in pointers[::2]:
         arena.free(pointer)
-    sizes = [rng.choice((1, 2, 3)) for _ in range(pairs)]
-    alloc, free = arena.alloc, arena.free
-
-    def timer(count: int) -> float:
-        def loop() -> None:
-            for size in sizes[:count]:
-                free(alloc(None, size=size))
-
-        return _timed(loop)
-
-    return timer
+    return {"alloc": arena.alloc, "free": arena.free, "keep": pointers, "sizes": [1, 2, 3]}
 
 
-def alloc_free_scaling(n_large: int, pairs: int, repeats: int) -> Row:
-    small = _fragmented_churn(min(1_000, n_large), pairs)
-    large = _fragmented_churn(n_large, pairs)
-    gc.freeze()  # the large arena's millions of objects: out of every collection while timing
+_CHURN = "free(alloc(None, size=sizes[i % 3])); i += 1"
+
+
+def fragmented_churn(n_mid: int, n_large: int, pairs: int, repeats: int) -> list[Row]:
+    small, middle, large = _fragmented(1_000), _fragmented(n_mid), _fragmented(n_large)
+    gc.freeze()  # millions of objects: out of every collection while timing
     try:
-        a, b = _paired(large, small, pairs, repeats)
+        t_small, t_mid, t_large, t_slot = [], [], [], []
+        for _ in range(repeats):
+            t_mid.append(_per_op(_CHURN, {**middle, **_common()}, pairs, setup="i = 0"))
+            t_slot.append(_per_op("Slotted(None)", _common(), pairs))
+            t_large.append(_per_op(_CHURN, {**large, **_common()}, pairs, setup="i = 0"))
+            t_small.append(_per_op(_CHURN, {**small, **_common()}, pairs, setup="i = 0"))
     finally:
         gc.unfreeze()
-    return Row(f"alloc+free, {n_large:.0e} live blocks  vs  1e3 live, fragmented", a, b, 1.5)
+    med = statistics.median
+    return [
+        Row(
+            f"fragmented alloc+free at {n_mid:.0e} live  vs  creating a slotted object",
+            med(t_mid),
+            med(t_slot),
+            2.2,
+        ),
+        Row(
+            f"fragmented alloc+free, {n_large:.0e} live  vs  1e3 live",
+            med(t_large),
+            med(t_small),
+            1.2,
+        ),
+    ]
 
 
 def bookkeeping(n: int) -> Row:
@@ -273,33 +310,7 @@ def bookkeeping(n: int) -> Row:
         tracemalloc.stop()
         list_cost = sys.getsizeof(handles)  # the benchmark's own list, not bookkeeping
         per_value = (after - before - list_cost) / n
-    return Row("bookkeeping per live Owned (tracemalloc)", per_value, None, 200.0, unit="bytes")
-
-
-def affinecap_read(n: int, repeats: int) -> Row | None:
-    try:
-        import affinecap  # type: ignore[import-not-found,unused-ignore]
-    except ImportError:
-        return None
-    cap = affinecap.issue(5)
-    handle = Owned(5)
-
-    def ours(count: int) -> float:
-        def loop() -> None:
-            for _ in range(count):
-                handle.value
-
-        return _timed(loop)
-
-    def baseline(count: int) -> float:
-        def loop() -> None:
-            for _ in range(count):
-                cap.generation
-
-        return _timed(loop)
-
-    a, b = _paired(ours, baseline, n, repeats)
-    return Row("checked read x.value  vs  affinecap's cap.generation", a, b, 0.1)
+    return Row("bookkeeping per live Owned (tracemalloc)", per_value, None, 120.0, unit="bytes")
 
 
 _TRACE_SCRIPT = """
@@ -311,9 +322,7 @@ for _ in range({moves}):
 """
 
 
-def trace_overhead(moves: int) -> Row | None:
-    if not (ROOT / "src" / "owned" / "_trace.py").exists():
-        return None
+def trace_overhead(moves: int) -> Row:
     with tempfile.TemporaryDirectory() as folder:
         script = Path(folder) / "moves.py"
         script.write_text(_TRACE_SCRIPT.format(moves=moves))
@@ -329,29 +338,50 @@ def trace_overhead(moves: int) -> Row | None:
 
         plain = statistics.median(run(str(script)) for _ in range(3))
         traced = statistics.median(run("-m", "owned", "trace", str(script)) for _ in range(3))
-    return Row(f"python -m owned trace, {moves:.0e} moves  vs  untraced", traced, plain, 5.0, "s")
+    return Row(f"python -m owned trace, {moves:.0e} moves  vs  untraced", traced, plain, 3.0, "s")
 
 
-def scaling(n: int) -> str:
-    """Time (CPU) to create and drop `n` live values, then, in a second pass, their memory."""
+# -- version 2 operations ------------------------------------------------------------------
+
+
+def parts_walk(n: int, repeats: int) -> Row:
     values = list(range(n))
-    gc.collect()
-    started = time.thread_time()
+    ns = {**_common(), "values": values}
+    a, b = paired("Owned(values).drop()", "values.copy()", ns, 1, repeats)
+    return Row(f"Owned(list of {n:.0e} ints) and its drop  vs  list.copy()", a, b, 1.0)
+
+
+def big_mutable_borrow(n: int, repeats: int) -> Row:
+    ns = {**_common(), "big": Owned(list(range(n))), "small": Owned(list(range(10)))}
+    a, b = paired(
+        "with big.borrow_mut() as m: m[7] = 7",
+        "with small.borrow_mut() as m: m[7] = 7",
+        ns,
+        max(10, n // 20),
+        repeats,
+    )
+    return Row(
+        f"m[i] = i through borrow_mut() of a {n:.0e}-element list  vs  10 elements", a, b, 1.2
+    )
+
+
+def container_call(parts: int, n: int, repeats: int) -> Row:
+    @owned.function
+    def give_back(value: Owned[list[Any]]) -> Owned[list[Any]]:
+        return value
+
     with owned.scope():
-        handles = [Owned(value) for value in values]
-        created = time.thread_time()
-        del handles
-    finished = time.thread_time()
-    gc.collect()
-    tracemalloc.start()
-    with owned.scope():
-        handles = [Owned(value) for value in values]
-        peak = tracemalloc.get_traced_memory()[1]
-        del handles
-    tracemalloc.stop()
-    return (
-        f"{n:.0e} live Owned values: created in {created - started:.2f} s, dropped at scope "
-        f"exit in {finished - created:.2f} s (CPU); peak traced memory {peak / 2**20:.0f} MiB"
+        container = Owned([Owned(index) for index in range(parts)])
+        number = Owned(1)
+        ns = {**_common(), "give_back": give_back, "C": [container], "I": [number]}
+        a, b = paired(
+            "c[0] = give_back(c[0])", "i[0] = give_back(i[0])", ns, n, repeats, "c = C; i = I"
+        )
+    return Row(
+        f"a list of {parts:.0e} parts moved into an @owned.function and back  vs  an int",
+        a,
+        b,
+        None,
     )
 
 
@@ -363,37 +393,36 @@ def main(scale: float = 1.0, repeats: int = 9) -> list[Row]:
 
     rows = [
         value_read(size(200_000), repeats),
-        borrow_block(size(100_000), repeats),
+        borrow_block(size(200_000), repeats),
+        temporary_borrow(size(200_000), repeats),
         iterate_ref(size(1_000_000), 2 * repeats + 1),  # one sample is one pass: take more
-        create_and_drop(size(50_000), repeats),
-        function_call(size(50_000), repeats),
-        alloc_free_scaling(size(1_000_000), size(20_000), repeats),
+        create_and_drop(size(100_000), repeats),
+        create_and_drop_now(size(100_000), repeats),
+        _move(size(100_000), repeats),
+        *function_calls(size(50_000), repeats),
+        raw_alloc_free(size(100_000), repeats),
+        *fragmented_churn(size(100_000), size(1_000_000), size(20_000), repeats),
         bookkeeping(size(100_000)),
+        trace_overhead(size(100_000)),
+        parts_walk(size(1_000_000), repeats),
+        big_mutable_borrow(size(1_000_000), repeats),
+        container_call(size(10_000), size(2_000), repeats),
     ]
-    optional = [affinecap_read(size(100_000), repeats), trace_overhead(size(100_000))]
-    rows.extend(row for row in optional if row is not None)
-    built = "C accelerator on" if ACCELERATOR is not None else "pure Python"
-    print(f"runtime: {built} (OWNED_PURE_PYTHON=1 runs the pure-Python path)")
-    print(f"{'operation':62} {'ours':>10} {'baseline':>10} {'ratio':>7} {'goal':>6}  met")
-    for row in rows:
-        factor = 1e9 if row.unit == "ns" else 1.0
-        ours = f"{row.ours * factor:.0f} {row.unit}" if row.unit != "s" else f"{row.ours:.2f} s"
-        base = (
-            ""
-            if row.baseline is None
-            else (
-                f"{row.baseline * factor:.0f} {row.unit}"
-                if row.unit != "s"
-                else f"{row.baseline:.2f} s"
-            )
-        )
-        ratio = f"{row.ratio:.2f}x" if row.baseline else "-"
-        goal = f"<={row.goal:g}x" if row.baseline else f"<={row.goal:g}"
-        print(
-            f"{row.operation:62} {ours:>10} {base:>10} {ratio:>7} {goal:>6}  "
-            f"{'yes' if row.met else 'NO'}"
-        )
-    print(scaling(size(1_000_000)))
+    print(
+        f"owned {owned.__version__}, {owned._build.build()} core, Python {sys.version.split()[0]}"
+    )
+    print(f"{'operation':78} {'ours':>10} {'baseline':>10} {'ratio':>7} {'goal':>7}  met")
+    for r in rows:
+        factor = 1e9 if r.unit == "ns" else 1.0
+        if r.unit == "s":
+            ours, base = f"{r.ours:.2f} s", f"{r.baseline:.2f} s" if r.baseline else ""
+        else:
+            ours = f"{r.ours * factor:.0f} {r.unit}"
+            base = "" if r.baseline is None else f"{r.baseline * factor:.0f} {r.unit}"
+        ratio = f"{r.ratio:.2f}x" if r.baseline else "-"
+        goal = "-" if r.goal is None else (f"<={r.goal:g}x" if r.baseline else f"<={r.goal:g}")
+        met = "-" if r.met is None else ("yes" if r.met else "NO")
+        print(f"{r.operation:78} {ours:>10} {base:>10} {ratio:>7} {goal:>7}  {met}")
     return rows
 
 

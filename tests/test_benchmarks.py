@@ -28,8 +28,9 @@ def test_the_benchmark_table_runs_every_operation_and_prints_it(
     rows = load("run").main(scale=0.0001, repeats=1)
     printed = capsys.readouterr().out
     operations = [row.operation for row in rows]
-    assert len(operations) >= 7
+    assert len(operations) >= 18
     for operation in operations:
         assert operation in printed
-    assert all(row.ours > 0 for row in rows)
-    assert "live Owned values: created in" in printed
+    assert all(row.ours >= 0 for row in rows)
+    assert all(row.baseline is None or row.baseline > 0 for row in rows)
+    assert printed.startswith("owned ")

@@ -1,10 +1,12 @@
-"""The build hook puts a rebuilt accelerator in place without touching the file a running
-interpreter has loaded: the test suite itself reinstalls the project (for the lowest mypy)
-while it runs, and a library rewritten under a process crashes that process."""
+"""The build hook puts a rebuilt core in place without touching the file a running interpreter
+has loaded (a test environment reinstalls the project while another one runs, and a library
+rewritten under a process crashes that process), and a core built from older sources is
+noticed and not run."""
 
 from __future__ import annotations
 
 import importlib.util
+import os
 import shutil
 import subprocess
 import sys
@@ -14,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-import owned._accelerator
+import owned
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -26,11 +28,8 @@ spec.loader.exec_module(library)
 functions = [f for f in vars(library).values() if type(f).__name__ == "builtin_function_or_method"]
 
 def run_its_code():
-    for function in functions:  # each one checks its arguments in the library's own code
-        try:
-            function()
-        except Exception:
-            pass
+    for function in functions:  # each one runs the library's own code
+        assert function(41) == 42
 
 run_its_code()
 print("loaded", flush=True)
@@ -56,25 +55,37 @@ def _hook(monkeypatch: pytest.MonkeyPatch) -> types.ModuleType:
     return module
 
 
-def _a_loaded_extension() -> types.ModuleType:
-    """The accelerator where it is built, else any extension module this interpreter loaded."""
-    if owned._accelerator.ACCELERATOR is not None:
-        return owned._accelerator.ACCELERATOR
-    suffix = sysconfig.get_config_var("EXT_SUFFIX")
-    return next(
-        m for m in list(sys.modules.values()) if str(getattr(m, "__file__", "")).endswith(suffix)
+_STAND_IN = r"""
+#include <Python.h>
+static PyObject *check(PyObject *self, PyObject *arg) {
+    return PyLong_FromLong(PyLong_AsLong(arg) + 1);
+}
+static PyMethodDef methods[] = {{"check", check, METH_O, NULL}, {NULL, NULL, 0, NULL}};
+static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "standin", NULL, -1, methods};
+PyMODINIT_FUNC PyInit_standin(void) { return PyModule_Create(&module); }
+"""
+
+
+def _stand_in_library(folder: Path) -> Path:
+    """A C extension of the test's own (any loaded one may have no functions to run)."""
+    source = folder / "standin.c"
+    source.write_text(_STAND_IN)
+    library = folder / f"standin{sysconfig.get_config_var('EXT_SUFFIX')}"
+    include = sysconfig.get_paths()["include"]
+    subprocess.run(
+        ["cc", "-shared", "-fPIC", f"-I{include}", str(source), "-o", str(library)], check=True
     )
+    return library
 
 
 def test_a_rebuilt_library_replaces_the_file_a_running_process_has_loaded(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    extension = _a_loaded_extension()
-    library = Path(str(extension.__file__))
+    library = _stand_in_library(tmp_path)
     installed = tmp_path / "package" / library.name
     installed.parent.mkdir()
     shutil.copy2(library, installed)
-    name = "package." + extension.__name__.rpartition(".")[2]
+    name = "package.standin"
     child = subprocess.Popen(
         [sys.executable, "-c", _CHILD, str(installed), name],
         stdin=subprocess.PIPE,
@@ -89,3 +100,30 @@ def test_a_rebuilt_library_replaces_the_file_a_running_process_has_loaded(
     output, _ = child.communicate("go on\n", timeout=60)
     assert (child.returncode, output.strip()) == (0, "True")  # it still runs its own copy
     assert installed.read_bytes() == rebuilt.read_bytes()  # the next start loads the new one
+
+
+def test_a_core_built_from_older_sources_is_not_run(tmp_path: Path) -> None:
+    package = Path(owned.__file__).parent
+    copy = tmp_path / "owned"
+    shutil.copytree(package, copy, ignore=shutil.ignore_patterns("__pycache__"))
+    built = (copy / "_compiled.sha256").exists()
+    with (copy / "_handles.py").open("a") as source:
+        source.write("\n# edited after the build\n")
+    child = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import owned; owned.Owned; print(owned.__file__, owned._build.BUILD)",
+        ],
+        env={**os.environ, "PYTHONPATH": str(tmp_path), "OWNED_PURE_PYTHON": ""},
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=tmp_path,
+    )
+    assert child.stdout.split() == [str(copy / "__init__.py"), "interpreted"]
+    if built:  # the compiled core is installed here: the edit is what stops it
+        assert (
+            "owned: the compiled _handles was built from an older _handles.py; running the "
+            "interpreted core (reinstall, or `python hatch_build.py`, to rebuild it)"
+        ) in child.stderr

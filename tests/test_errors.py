@@ -182,3 +182,23 @@ def test_errors_report_module_owned_and_share_one_root() -> None:
         assert issubclass(leaf, owned.OwnershipError)
         assert leaf.__module__ == "owned"
     assert issubclass(owned.OutOfMemoryError, MemoryError)
+
+
+def test_a_name_given_by_hand_wins_over_the_place_that_is_used() -> None:
+    with owned.scope():
+        handle = Owned([1], name="config")
+        handle.drop()
+        with pytest.raises(owned.UseAfterDropError) as caught:
+            print(handle.value)
+    assert caught.value.name == "config"
+    assert str(caught.value).startswith("use of dropped value `config`")
+
+
+def test_the_place_that_is_used_names_a_handle_made_under_another_name() -> None:
+    with owned.scope():
+        original = Owned([1])
+        alias = original  # names are not owners: one handle, two names
+        original.drop()
+        with pytest.raises(owned.UseAfterDropError) as caught:
+            print(alias.value)
+    assert caught.value.name == "alias"

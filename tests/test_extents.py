@@ -26,7 +26,7 @@ from hypothesis.stateful import (
     rule,
 )
 
-from owned._extents import _EMPTY, FreeExtents, _Extent
+from owned._extents import FreeExtents
 
 _BENCHMARK = Path(__file__).resolve().parents[1] / "benchmarks" / "bench_extents.py"
 
@@ -44,13 +44,6 @@ def reserve(extents: FreeExtents, *sizes: int) -> list[int]:
 def snapshot(extents: FreeExtents) -> tuple[list[tuple[int, int]], int, int, int, int]:
     """Everything the index lets a caller observe, for comparing before and after."""
     return list(extents), extents.end, extents.free_cells, extents.largest_free, len(extents)
-
-
-def height(node: _Extent) -> int:
-    """Number of nodes on the longest path down from ``node``."""
-    if node is _EMPTY:
-        return 0
-    return 1 + max(height(node.left), height(node.right))
 
 
 class CellModel:
@@ -100,50 +93,9 @@ def assert_matches(extents: FreeExtents, model: CellModel) -> None:
     assert extents.largest_free == max((size for _, size in runs), default=0)
 
 
-def in_order_starts(root: _Extent) -> list[int]:
-    starts: list[int] = []
-    pending: list[_Extent] = []
-    node = root
-    while pending or node is not _EMPTY:
-        while node is not _EMPTY:
-            pending.append(node)
-            node = node.left
-        node = pending.pop()
-        starts.append(node.start)
-        node = node.right
-    return starts
-
-
 def assert_well_formed(extents: FreeExtents) -> None:
-    """Check the treap, its maxima, its parent links and both dicts against each other."""
-    root = extents._root
-    pending = []
-    if root is not _EMPTY:
-        assert root.parent is _EMPTY
-        pending.append(root)
-    nodes = tombs = 0
-    while pending:
-        node = pending.pop()
-        nodes += 1
-        assert node.largest == max(node.size, node.left.largest, node.right.largest)
-        if node.size == 0:  # a used-up extent's node, kept while its block is reserved
-            assert extents._tombs[node.start] is node
-            tombs += 1
-        else:
-            assert extents._by_start[node.start] is node
-            assert extents._by_end[node.start + node.size] is node
-        for child in (node.left, node.right):
-            if child is not _EMPTY:
-                assert child.parent is node
-                assert child.priority <= node.priority
-                pending.append(child)
-    assert len(extents._by_start) == len(extents._by_end) == nodes - tombs
-    assert len(extents._tombs) == tombs
-    starts = in_order_starts(root)
-    assert starts == sorted(starts)  # address order, kept by every node, tombs too
-    # The shared empty subtree must never be written to.
-    assert (_EMPTY.start, _EMPTY.size, _EMPTY.largest, _EMPTY.priority) == (0, 0, 0, 2.0)
-    assert not any(hasattr(_EMPTY, link) for link in ("left", "right", "parent"))
+    """The index checks its treap, maxima, links and dicts against each other."""
+    extents._validate()
 
 
 def test_fixed_arena_starts_as_one_free_extent_spanning_its_capacity() -> None:
@@ -309,7 +261,7 @@ def test_index_stays_shallow_when_extents_are_freed_in_address_order() -> None:
     for address in range(0, blocks, 2):
         extents.give_back(address, 1)
     assert len(extents) == blocks // 2
-    assert height(extents._root) <= 4 * math.log2(blocks // 2)
+    assert extents._height() <= 4 * math.log2(blocks // 2)
     assert_well_formed(extents)
 
 

@@ -259,7 +259,7 @@ class OwnershipMachine(RuleBasedStateMachine):
             self._exit(self.scopes.pop(), None)
 
 
-OwnershipMachine.TestCase.settings = settings(
-    settings.default, max_examples=1000, stateful_step_count=30
-)
+# The number of examples comes from the loaded profile (tests/conftest.py): `thorough` for the
+# `nox -s thorough` session, a quick one for a contributor's run.
+OwnershipMachine.TestCase.settings = settings(settings.default, stateful_step_count=30)
 test_ownership_machine = OwnershipMachine.TestCase

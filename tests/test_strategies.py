@@ -144,6 +144,14 @@ def test_arenas_have_the_drawn_capacities_and_start_empty(fixed: Arena, growing:
     assert fixed.stats().live_blocks == growing.stats().live_blocks == 0
 
 
+@FEW
+@given(ost.arenas())
+def test_the_default_arenas_fit_the_one_cell_value_of_the_docstring_example(heap: Arena) -> None:
+    assert heap.capacity is None or heap.capacity >= 1
+    with owned.scope(arena=heap):
+        assert Owned(7).size == 1
+
+
 def test_shrinking_finds_the_minimal_program_that_moves_a_value_twice() -> None:
     def passes_a_moved_value(program: Program) -> bool:
         return any(isinstance(o.error, UseAfterMoveError) for o in program.run())

@@ -5,8 +5,12 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import itertools
 import random
+import sys
 import threading
+from collections.abc import Callable, Iterator
 
 import owned
 from owned import Arena, Owned, OwnershipError
@@ -95,3 +99,91 @@ def test_asyncio_tasks_get_separate_scopes() -> None:
 
     assert asyncio.run(main()) == ["slow", "fast"]
     assert log == ["fast", "slow"]
+
+
+@contextlib.contextmanager
+def _switching_often() -> Iterator[None]:
+    """Threads switch every microsecond: a check and a store that are not atomic get split."""
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)
+    try:
+        yield
+    finally:
+        sys.setswitchinterval(interval)
+
+
+def _race(threads: int, work: Callable[[int], None]) -> list[BaseException]:
+    errors: list[BaseException] = []
+    start = threading.Barrier(threads)
+
+    def run(index: int) -> None:
+        try:
+            start.wait()
+            work(index)
+        except BaseException as error:  # reported to the test below
+            errors.append(error)
+
+    workers = [threading.Thread(target=run, args=(i,)) for i in range(threads)]
+    with _switching_often():
+        for worker in workers:
+            worker.start()
+        for worker in workers:
+            worker.join()
+    return errors
+
+
+def _claims_per_handle(arena: Arena, handles: int, threads: int) -> list[int]:
+    """Every thread tries to move every handle once; how many moves of each succeeded."""
+    shared = [Owned(index, arena=arena) for index in range(handles)]
+    wins = [0] * handles
+    counting = threading.Lock()
+
+    def claim(seed: int) -> None:
+        order = list(range(handles))
+        random.Random(seed).shuffle(order)
+        for index in order:
+            try:
+                moved = shared[index].move()
+            except OwnershipError:
+                continue  # another thread won this one
+            with counting:
+                wins[index] += 1
+            moved.drop()
+
+    assert _race(threads, claim) == []
+    return wins
+
+
+def test_threads_racing_to_move_one_handle_never_both_win() -> None:
+    arena = Arena()
+    for _ in range(20):  # rounds: each a fresh set of handles raced for by every thread
+        wins = _claims_per_handle(arena, handles=64, threads=6)
+        assert max(wins) <= 1, f"a handle was moved by {max(wins)} threads"
+        assert wins == [1] * 64
+    assert arena.stats().live_blocks == 0
+
+
+def test_fixed_arena_under_threads_never_hands_out_overlapping_blocks() -> None:
+    arena = Arena(capacity=256)
+
+    def churn(seed: int) -> None:
+        rng = random.Random(seed)
+        mine: list[Owned[list[int]]] = []
+        for _ in range(600):
+            if mine and rng.random() < 0.5:
+                mine.pop(rng.randrange(len(mine))).drop()
+                continue
+            try:
+                mine.append(Owned([0] * rng.randint(1, 8), arena=arena))
+            except owned.OutOfMemoryError:
+                continue
+            cells = sorted((address, size) for address, size, _ in arena.blocks())
+            for (start, size), (next_start, _) in itertools.pairwise(cells):
+                assert start + size <= next_start, f"blocks overlap at {start:#x}+{size}"
+        for handle in mine:
+            handle.drop()
+
+    for _ in range(10):  # rounds: a race that is there shows in most runs
+        assert _race(4, churn) == []
+    stats = arena.stats()
+    assert (stats.live_blocks, stats.live_cells, stats.allocs) == (0, 0, stats.deallocs)

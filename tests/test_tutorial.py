@@ -18,7 +18,6 @@ import linecache
 import os
 import re
 import sys
-import traceback
 from pathlib import Path
 from typing import Any
 

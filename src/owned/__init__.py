@@ -1,35 +1,90 @@
 """Rust's ownership model for Python: one owner per value, moves, borrows, and scoped drops.
 
+The public names load on first use (`owned.Owned`, `from owned import Owned`), so that the
+build of the core can still be chosen before that (`pytest --owned-build=python`).
+
 PYTEST_DONT_REWRITE: the runtime is a library, not test code (pytest would otherwise rewrite
 it, since its pytest plugin lives in this package).
 """
 
-import contextlib
+from ._gil import require_gil as _require_gil
 
-from ._arena import Arena as Arena
-from ._arena import ArenaStats as ArenaStats
-from ._arena import DropFailure as DropFailure
-from ._borrows import Ref as Ref
-from ._borrows import RefMut as RefMut
-from ._errors import BorrowError as BorrowError
-from ._errors import BorrowMutError as BorrowMutError
-from ._errors import DanglingRefError as DanglingRefError
-from ._errors import DoubleDropError as DoubleDropError
-from ._errors import MoveWhileBorrowedError as MoveWhileBorrowedError
-from ._errors import OutOfMemoryError as OutOfMemoryError
-from ._errors import OwnershipError as OwnershipError
-from ._errors import UseAfterDropError as UseAfterDropError
-from ._errors import UseAfterMoveError as UseAfterMoveError
-from ._events import Event as Event
-from ._function import function as function
-from ._handles import Owned as Owned
-from ._handles import drop as drop
-from ._handles import move as move
-from ._pointer import Pointer as Pointer
-from ._scope import Scope as Scope
-from ._scope import current_scope as current_scope
-from ._scope import scope as scope
-from ._sites import Site as Site
+_require_gil()  # before anything else: without the GIL, the core's operations are not atomic
+
+from typing import TYPE_CHECKING as _TYPE_CHECKING  # noqa: E402
+from typing import Any as _Any  # noqa: E402
+
+from . import _build, _tracebacks  # noqa: E402 - cold modules only: the core is still unchosen
+
+__version__ = "0.2.0"
+
+if _TYPE_CHECKING:  # what type checkers see; at run time the names load on first use
+    from ._arena import Arena as Arena
+    from ._arena import ArenaStats as ArenaStats
+    from ._arena import DropFailure as DropFailure
+    from ._borrows import Ref as Ref
+    from ._borrows import RefMut as RefMut
+    from ._census import Leak as Leak
+    from ._errors import BorrowError as BorrowError
+    from ._errors import BorrowMutError as BorrowMutError
+    from ._errors import DanglingRefError as DanglingRefError
+    from ._errors import DoubleDropError as DoubleDropError
+    from ._errors import MoveOutOfBorrowError as MoveOutOfBorrowError
+    from ._errors import MoveWhileBorrowedError as MoveWhileBorrowedError
+    from ._errors import NotSendError as NotSendError
+    from ._errors import OutOfMemoryError as OutOfMemoryError
+    from ._errors import OwnershipError as OwnershipError
+    from ._errors import PoisonError as PoisonError
+    from ._errors import UseAfterDropError as UseAfterDropError
+    from ._errors import UseAfterMoveError as UseAfterMoveError
+    from ._events import Event as Event
+    from ._function import function as function
+    from ._handles import Owned as Owned
+    from ._handles import drop as drop
+    from ._handles import move as move
+    from ._notebook import load_ipython_extension as load_ipython_extension
+    from ._notebook import unload_ipython_extension as unload_ipython_extension
+    from ._pointer import Pointer as Pointer
+    from ._scope import Scope as Scope
+    from ._scope import current_scope as current_scope
+    from ._scope import scope as scope
+    from ._sites import Site as Site
+
+_build.install()
+
+# Public name -> the module that defines it.
+_HOMES: dict[str, str] = {
+    "Arena": "_arena",
+    "ArenaStats": "_arena",
+    "BorrowError": "_errors",
+    "BorrowMutError": "_errors",
+    "DanglingRefError": "_errors",
+    "DoubleDropError": "_errors",
+    "DropFailure": "_arena",
+    "Event": "_events",
+    "Leak": "_census",
+    "MoveOutOfBorrowError": "_errors",
+    "MoveWhileBorrowedError": "_errors",
+    "NotSendError": "_errors",
+    "OutOfMemoryError": "_errors",
+    "Owned": "_handles",
+    "OwnershipError": "_errors",
+    "Pointer": "_pointer",
+    "PoisonError": "_errors",
+    "Ref": "_borrows",
+    "RefMut": "_borrows",
+    "Scope": "_scope",
+    "Site": "_sites",
+    "UseAfterDropError": "_errors",
+    "UseAfterMoveError": "_errors",
+    "current_scope": "_scope",
+    "drop": "_handles",
+    "function": "_function",
+    "load_ipython_extension": "_notebook",
+    "move": "_handles",
+    "scope": "_scope",
+    "unload_ipython_extension": "_notebook",
+}
 
 __all__ = [
     "Arena",
@@ -40,11 +95,15 @@ __all__ = [
     "DoubleDropError",
     "DropFailure",
     "Event",
+    "Leak",
+    "MoveOutOfBorrowError",
     "MoveWhileBorrowedError",
+    "NotSendError",
     "OutOfMemoryError",
     "Owned",
     "OwnershipError",
     "Pointer",
+    "PoisonError",
     "Ref",
     "RefMut",
     "Scope",
@@ -54,18 +113,46 @@ __all__ = [
     "current_scope",
     "drop",
     "function",
+    "load_ipython_extension",
     "move",
     "scope",
+    "unload_ipython_extension",
 ]
 
 
-def _report_public_module() -> None:
-    """Make `repr()` and tracebacks say `owned.Owned`, not `owned._handles.Owned` (as trio does)."""
-    for name in __all__:
-        public = globals()[name]
-        if (getattr(public, "__module__", None) or "").startswith("owned."):
-            with contextlib.suppress(AttributeError, TypeError):  # e.g. a builtin method
-                public.__module__ = "owned"
+def __getattr__(name: str) -> _Any:
+    if name not in _HOMES:
+        raise AttributeError(f"module 'owned' has no attribute {name!r}")
+    _load()
+    return globals()[name]
 
 
-_report_public_module()
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})
+
+
+def _load() -> None:
+    """Import the public names into this module, once."""
+    import importlib
+
+    namespace = globals()
+    for name, home in _HOMES.items():
+        public = getattr(importlib.import_module(f"{__name__}.{home}"), name)
+        namespace[name] = public
+        _report_public_module(public)
+    importlib.import_module(f"{__name__}._census")  # arenas list their blocks through it
+    _tracebacks.hide_library_frames()  # pytest: the user's line is where an ownership error is
+    _build.loaded()
+
+
+def _report_public_module(public: object) -> None:
+    """Make `repr()` and tracebacks say `owned.Owned`, not `owned._handles.Owned` (as trio)."""
+    module = getattr(public, "__module__", None) or ""
+    if module.startswith("owned."):
+        try:
+            public.__module__ = "owned"  # type: ignore[attr-defined]
+        except (AttributeError, TypeError):  # a compiled type names its module itself
+            pass
+
+
+_tracebacks.install_excepthooks()  # Python: show an uncaught ownership error once, trimmed

@@ -1,30 +1,44 @@
-"""The heap model: cells, first-fit free extents, generations, statistics and a picture."""
+"""The heap model: cells, first-fit free extents, counters, and the raw layer's pointers.
+
+An arena knows its cells and counts its blocks; it does not list the handles that own them
+(their scopes do, which is what keeps a handle to 9 slots). What lives in it is found on the
+cold path by walking the live scopes (`blocks()`, `leaks()`, through the census that the top of
+the package installs).
+"""
 
 from __future__ import annotations
 
 import contextlib
-import time
-import weakref
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Final, TypeVar, final
+from typing import Any, NoReturn
 
-from ._errors import OutOfMemoryError
+from ._errors import DoubleDropError, OutOfMemoryError
 from ._events import Event, EventLog
-
-if TYPE_CHECKING:
-    from ._handles import Owned
 from ._extents import FreeExtents
+from ._kinds import reject_handle, seal
+from ._pointer import Pointer, describe_block, new_pointer, pointer_name
+from ._repr import html_of
+from ._sites import Site, caller_site
 
-T = TypeVar("T")
+try:
+    import cython
+except ImportError:  # interpreted, without Cython installed
+    from . import _cython_shim as cython  # type: ignore[no-redef]
 
-__all__ = ["Arena", "ArenaStats", "DropFailure", "all_arenas", "record_new_arenas"]
+if not cython.compiled:
+    from ._atomic import STATE
+
+__all__ = ["Arena", "ArenaStats", "DropFailure", "install_census", "record_new_arenas"]
+
+from ._cells import MAX_CELLS, cells_for
 
 
-@final
 @dataclass(frozen=True, slots=True)
 class ArenaStats:
-    """A snapshot of an arena's counters, taken under its lock."""
+    """A snapshot of an arena's counters, consistent with each other."""
+
+    __module__ = "owned"
 
     live_blocks: int
     live_cells: int
@@ -39,7 +53,6 @@ class ArenaStats:
     drop_failures: int
 
 
-@final
 class DropFailure:
     """A `__drop__` that raised: which value, and what it raised."""
 
@@ -59,21 +72,29 @@ class DropFailure:
 
 
 # New arenas record events while this is set (python -m owned trace turns it on).
-_record_new_arenas = False
+_RECORD_NEW: list[bool] = [False]
+
+# What lives in an arena, found by walking the live scopes: installed by `_census`, which sits
+# above every kind of handle (the arena, below them, knows none of them).
+_CENSUS: list[Any] = []
 
 
 def record_new_arenas(on: bool) -> None:
     """Make every Arena created from now on record events (or stop doing so)."""
-    global _record_new_arenas
-    _record_new_arenas = bool(on)
+    _RECORD_NEW[0] = bool(on)
 
 
-@final
+def install_census(census: Any) -> None:
+    """Give arenas the object that lists their blocks and finds their leaks."""
+    _CENSUS[:] = [census]
+
+
 class Arena:
     """A row of cells from which blocks are allocated first-fit, with coalescing on free.
 
     Args:
         capacity: the number of cells, or None for an arena that grows on demand.
+        record_events: record every allocation, move, borrow and drop (`events()`).
 
     Every allocation takes a new generation (a per-arena counter that never wraps), so a
     stale pointer is recognised even after its address was handed to another block.
@@ -82,107 +103,183 @@ class Arena:
     __slots__ = (
         "__weakref__",
         "_allocs",
-        "_busy",
         "_capacity",
         "_deallocs",
         "_drop_failures",
+        "_families",
         "_free",
-        "_live",
+        "_live_blocks",
         "_live_cells",
         "_peak_cells",
+        "_pointer_count",
+        "_pointers",
         "_recorder",
+        "_shared",
     )
     __module__ = "owned"
 
+    def __cinit__(self) -> None:
+        # Compiled: an arena made by __new__ alone is an empty growing one, never a broken one.
+        self._free = FreeExtents(None)
+        self._pointers = []
+        self._shared = {}
+        self._families = {}
+        self._drop_failures = []
+
     def __init__(self, capacity: int | None = None, *, record_events: bool = False) -> None:
+        if (self._allocs != 0) if cython.compiled else hasattr(self, "_allocs"):
+            raise TypeError("Arena.__init__ runs once, when the arena is made: use Arena(...)")
         capacity = _valid_capacity(capacity)
-        self._capacity: Final = capacity
-        self._free = FreeExtents(capacity)
-        # address -> the record that owns the block (an Owned handle or a Pointer), in
-        # allocation order: the arena's own list of what is alive, for stats and leak reports.
-        self._live: dict[int, Any] = {}
-        # The arena's lock, guarding _free, _live and the counters: True while a thread is
-        # inside. See _claim: a test-and-set that the GIL makes atomic, because a
-        # threading.Lock costs more than the allocation it guards.
-        self._busy = False
-        self._allocs = 0
-        self._deallocs = 0
-        self._live_cells = 0
-        self._peak_cells = 0
-        self._drop_failures: list[DropFailure] = []
         if not isinstance(record_events, bool):
             raise TypeError(
                 f"Arena(record_events=...) expects a bool, got {type(record_events).__name__}"
             )
+        self._capacity = capacity
+        self._free = FreeExtents(capacity)
+        self._allocs = 0
+        self._deallocs = 0
+        self._live_blocks = 0
+        self._live_cells = 0
+        self._peak_cells = 0
+        # The raw layer's live pointers (nothing else would find them); each knows its index.
+        self._pointers: list[Pointer] = []
+        self._pointer_count = 0
+        # address -> the record of a shared block (an Rc's box), for leak reports.
+        self._shared: dict[int, Any] = {}
+        # address -> the family of parts of the value there, for the handles that have parts.
+        self._families: dict[int, Any] = {}
+        self._drop_failures: list[DropFailure] = []
         # None unless recording: every hook on the hot path is one `is not None` test.
-        record = record_events or _record_new_arenas
-        self._recorder: EventLog | None = EventLog() if record else None
-        _ARENAS.add(self)
+        self._recorder: EventLog | None = EventLog() if record_events or _RECORD_NEW[0] else None
 
     @property
     def capacity(self) -> int | None:
         """The fixed number of cells, or None for a growing arena."""
-        return self._capacity
+        return self._capacity  # type: ignore[no-any-return]
 
-    def _claim(self) -> None:
-        """Wait for the arena's lock, then take it.
+    # -- the hot path: called by the handles inside their operations --------------------------
 
-        `if not busy: busy = True` has no call between the test and the store, and CPython's
-        GIL passes to another thread only at calls and backward jumps: the pair is one atomic
-        test-and-set. A waiting thread sleeps for no time, which hands the GIL to the holder.
-        """
-        while True:
-            if not self._busy:
-                self._busy = True
-                return
-            _yield_to_other_threads(0)
-
-    @contextlib.contextmanager
-    def _locked(self) -> Iterator[None]:
-        """The arena's lock for the cold paths (statistics, pictures, listings)."""
-        self._claim()
-        try:
-            yield
-        finally:
-            self._busy = False
-
-    def _allocate(self, record: object, size: int) -> int:
-        """Reserve `size` cells for `record`; return the address."""
-        if self._busy:
-            self._claim()
-        else:
-            self._busy = True  # the test above and this store are one step: see _claim
-        try:
-            address = self._free.take(size)
-            if address is None:
-                raise self._out_of_memory(size)
-            self._live[address] = record
-            self._allocs += 1
-            cells = self._live_cells + size
-            self._live_cells = cells
-            if cells > self._peak_cells:  # noqa: PLR1730 - a compare costs less than max()
-                self._peak_cells = cells
-            if self._recorder is not None:
-                self._recorder("alloc", record, None, None, self._allocs)
-        finally:
-            self._busy = False
+    def _allocate(self, size: int) -> int:
+        """Reserve `size` cells; return the address. Raises `OutOfMemoryError` (no change)."""
+        address = self._free._take(size)
+        if address < 0:
+            raise self._out_of_memory(size)
+        self._allocs += 1
+        self._live_blocks += 1
+        cells = self._live_cells + size
+        self._live_cells = cells
+        if cells > self._peak_cells:  # noqa: PLR1730 - a compare costs less than max()
+            self._peak_cells = cells
         return address
 
-    def _release(self, address: int, size: int, detail: str | None = None) -> None:
-        """Give a block's cells back; `detail` says why, for the event log."""
-        if self._busy:
-            self._claim()
+    def _release(self, address: int, size: int) -> None:
+        """Give a block's cells back."""
+        self._free.give_back(address, size)
+        self._deallocs += 1
+        self._live_blocks -= 1
+        self._live_cells -= size
+
+    def _out_of_memory(self, size: int) -> OutOfMemoryError:
+        free = self._free
+        return OutOfMemoryError(size, free.largest_free, free.end, free.free_cells)
+
+    # -- the raw layer -------------------------------------------------------------------------
+
+    @cython.locals(cells=cython.Py_ssize_t, site=Site)
+    def alloc(self, value: Any, size: int | None = None) -> Pointer:
+        """Allocate a raw block, C style: nothing frees it but `free(pointer)`."""
+        site = caller_site()
+        cls = type(value)
+        if size is None and (cls is int or cls is float or cls is bool or value is None):
+            cells = 1  # the common cases: no handle, one cell
         else:
-            self._busy = True  # the test above and this store are one step: see _claim
-        try:
-            record = self._live.pop(address)
-            self._free.give_back(address, size)
-            self._deallocs += 1
-            self._live_cells -= size
-            if self._recorder is not None:
-                self._recorder("dealloc", record, None, detail)
-        finally:
-            self._busy = False
+            reject_handle(value, "Arena.alloc")
+            cells = cells_for(value, size, "Arena.alloc")
+        pointer = new_pointer(self, value, cells, site)
+        if cython.compiled:
+            self._alloc_pointer(pointer, cells)
+        else:
+            with STATE:
+                self._alloc_pointer(pointer, cells)
+        return pointer
+
+    def _alloc_pointer(self, pointer: Pointer, cells: int) -> None:
+        address = self._allocate(cells)
+        pointer.address = address
+        pointer.generation = self._allocs  # the alloc count when it was taken: unique per arena
+        pointers = self._pointers
+        slot = self._pointer_count
+        pointer._slot = slot
+        if slot < len(pointers):
+            pointers[slot] = pointer
+        else:
+            pointers.append(pointer)
+        self._pointer_count = slot + 1
+        if self._recorder is not None:
+            self._recorder("alloc", pointer, None, None, pointer.generation)
+
+    @cython.locals(raw=Pointer)
+    def free(self, pointer: Pointer) -> None:
+        """Free a raw block; a second free raises `DoubleDropError`."""
+        site = caller_site()
+        if type(pointer) is not Pointer:
+            raise TypeError(
+                "Arena.free expects a Pointer returned by Arena.alloc, "
+                f"got {type(pointer).__name__}"
+            )
+        raw: Pointer = pointer
+        if raw._arena is not self:
+            raise ValueError(
+                f"Arena.free got a pointer from another arena ({pointer!r}); "
+                "free it with the arena that allocated it"
+            )
+        if cython.compiled:
+            freed = self._free_pointer(pointer, site)
+        else:
+            with STATE:
+                freed = self._free_pointer(pointer, site)
+        if freed is not None:
+            raise _double_free(pointer, site, freed)
+
+    def _free_pointer(self, pointer: Pointer, site: Site) -> Site | None:
+        """Free it and return None, or return where it was freed already (nothing changes)."""
+        freed_at = pointer._freed_at
+        if freed_at is not None:
+            return freed_at  # type: ignore[no-any-return]
+        if self._recorder is not None:
+            self._recorder("dealloc", pointer, site, None)
+        pointer._freed_at = site
+        # The last live pointer takes the freed one's place; the list never shrinks, so that
+        # allocating and freeing one block at a time reallocates nothing.
+        pointers = self._pointers
+        count = self._pointer_count - 1
+        last: Pointer = pointers[count]
+        pointers[count] = _NO_POINTER
+        if last is not pointer:
+            last._slot = pointer._slot
+            pointers[pointer._slot] = last
+        self._pointer_count = count
+        self._release(pointer.address, pointer._size)
+        value = pointer._value
+        pointer._value = None
+        del value  # a finalizer of the value runs here, after the operation
+        return None
+
+    def _raw_records(self) -> list[Any]:
+        """The raw pointers and shared boxes of this arena (the blocks no scope lists)."""
+        return [*self._pointers[: self._pointer_count], *self._shared.values()]
+
+    def _record_at(self, address: int) -> object:
+        """What lives at `address` now (for use-after-free messages): a record, or None."""
+        for pointer in self._pointers[: self._pointer_count]:
+            if pointer.address == address:
+                return pointer
+        for _start, _size, record in self.blocks():
+            if _start == address:
+                return record
+        return None
+
+    # -- recording -----------------------------------------------------------------------------
 
     @property
     def is_recording(self) -> bool:
@@ -195,38 +292,30 @@ class Arena:
         elif not on:
             self._recorder = None
 
+    def _event_log(self) -> EventLog | None:
+        """The recorder, while recording (for the trace, which reads it in bulk)."""
+        return self._recorder  # type: ignore[no-any-return]
+
     def events(self) -> list[Event]:
         """What was recorded, oldest first (empty when recording is off)."""
         recorder = self._recorder
         return [] if recorder is None else recorder.events()
 
     def _count_drop_failure(self, record: object, failure: BaseException, value: object) -> None:
-        with self._locked():
-            self._drop_failures.append(DropFailure(record, failure, type(value).__name__))
+        self._drop_failures.append(DropFailure(record, failure, type(value).__name__))
 
     def drop_failures(self) -> list[DropFailure]:
         """Every `__drop__` that raised in this arena (the block was freed all the same)."""
-        with self._locked():
-            return list(self._drop_failures)
+        return list(self._drop_failures)
 
-    def _out_of_memory(self, size: int) -> OutOfMemoryError:
-        free = self._free
-        return OutOfMemoryError(size, free.largest_free, free.end, free.free_cells)
-
-    def alloc(self, value: T, size: int | None = None) -> Pointer[T]:
-        """Allocate a raw block, C style: nothing frees it but `free(pointer)`."""
-        return allocate_pointer(self, value, size)
-
-    def free(self, pointer: Pointer[Any]) -> None:
-        """Free a raw block; a second free raises `DoubleDropError`."""
-        free_pointer(self, pointer)
+    # -- the cold path -------------------------------------------------------------------------
 
     def stats(self) -> ArenaStats:
         """Counters and free-space figures, consistent with each other."""
-        with self._locked():
+        with self._reading():
             free = self._free
             return ArenaStats(
-                live_blocks=len(self._live),
+                live_blocks=self._live_blocks,
                 live_cells=self._live_cells,
                 allocs=self._allocs,
                 deallocs=self._deallocs,
@@ -239,43 +328,117 @@ class Arena:
                 drop_failures=len(self._drop_failures),
             )
 
-    def blocks(self) -> list[tuple[int, int, Owned[Any] | Pointer[Any]]]:
-        """`(address, size, record)` of every live block, in allocation order."""
-        with self._locked():
-            return [(address, record._size, record) for address, record in self._live.items()]
+    @contextlib.contextmanager
+    def _reading(self) -> Iterator[None]:
+        """Hold still while reading (a signal handler or finalizer reads as things are)."""
+        if cython.compiled or STATE.held_here():
+            yield
+        else:
+            with STATE:
+                yield
+
+    def blocks(self) -> list[tuple[int, int, Any]]:
+        """`(address, size, record)` of every live block, by address.
+
+        A record is the `Owned` (or `Rc` box) that owns the block, or a raw `Pointer`.
+        """
+        return _CENSUS[0].blocks(self)  # type: ignore[no-any-return]
+
+    def leaks(self) -> list[Any]:
+        """The live blocks no program can use any more, each with why (see `owned.Leak`)."""
+        return _CENSUS[0].leaks(self)  # type: ignore[no-any-return]
 
     def render(self, width: int | None = None) -> str:
         """A one-line map of the cells: `#` used, `.` free, between brackets.
 
         With `width`, each character stands for several cells: `#` all used, `.` all free,
-        `+` some of each.
+        `+` some of each. Its cost is proportional to the width and the free extents.
         """
         width = _valid_width(width)
-        with self._locked():
+        with self._reading():
             span = self._free.end
             free_extents = list(self._free)
-        used = [True] * span
-        for address, size in free_extents:
-            used[address : address + size] = [False] * size
         if width is None or span <= width:
-            return "[" + "".join("#" if cell else "." for cell in used) + "]"
-        chunk = -(-span // width)
-        glyphs = []
-        for start in range(0, span, chunk):
-            part = used[start : start + chunk]
-            glyphs.append("#" if all(part) else "." if not any(part) else "+")
-        return "[" + "".join(glyphs) + "]"
+            return "[" + _cell_map(span, free_extents) + "]"
+        return "[" + _chunk_map(span, free_extents, width) + "]"
+
+    def _repr_html_(self) -> str | None:
+        """The cell map with each block's name and owner, for notebooks (IPython's protocol)."""
+        return html_of(self)
 
     def __repr__(self) -> str:
         capacity = "growing" if self._capacity is None else f"capacity={self._capacity}"
         return (
-            f"<owned.Arena {capacity}, {len(self._live)} live blocks, "
+            f"<owned.Arena {capacity}, {self._live_blocks} live blocks, "
             f"{self._live_cells} live cells>"
         )
 
+    def __copy__(self) -> NoReturn:
+        raise TypeError("an owned.Arena is a heap: it cannot be copied (make a new Arena())")
 
-_ARENAS: Final[weakref.WeakSet[Arena]] = weakref.WeakSet()
-_yield_to_other_threads: Final = time.sleep
+    def __deepcopy__(self, memo: object) -> NoReturn:
+        raise TypeError("an owned.Arena is a heap: it cannot be copied (make a new Arena())")
+
+    def __reduce_ex__(self, protocol: object) -> NoReturn:
+        raise TypeError(
+            "an owned.Arena holds the blocks of this process and cannot be pickled: "
+            "pickle the values instead"
+        )
+
+
+seal(Arena)
+_NO_POINTER = Pointer.__new__(Pointer)  # what fills the slots past the live pointers
+
+
+def _cell_map(span: int, free_extents: list[tuple[int, int]]) -> str:
+    parts = []
+    at = 0
+    for address, size in free_extents:
+        parts.append("#" * (address - at))
+        parts.append("." * size)
+        at = address + size
+    parts.append("#" * (span - at))
+    return "".join(parts)
+
+
+def _chunk_map(span: int, free_extents: list[tuple[int, int]], width: int) -> str:
+    """Each of `width` characters for `ceil(span / width)` cells, from the free extents alone."""
+    chunk = -(-span // width)
+    count = -(-span // chunk)
+    free_in = [0] * count  # free cells per chunk
+    for address, size in free_extents:
+        end = address + size
+        first, last = address // chunk, (end - 1) // chunk
+        if first == last:
+            free_in[first] += size
+            continue
+        free_in[first] += (first + 1) * chunk - address
+        for index in range(first + 1, last):
+            free_in[index] = chunk
+        free_in[last] += end - last * chunk
+    glyphs = []
+    for index, free in enumerate(free_in):
+        cells = min(chunk, span - index * chunk)
+        glyphs.append("." if free == cells else "#" if free == 0 else "+")
+    return "".join(glyphs)
+
+
+def _double_free(pointer: Pointer, site: Site, freed_at: Site) -> DoubleDropError:
+    name = pointer_name(pointer)
+    return DoubleDropError(
+        f"attempting double-free on `{name}` "
+        f"({describe_block(pointer.address, pointer._size, pointer.generation)})",
+        name=name,
+        labels=(
+            ("freed again here", site),
+            ("first freed here", freed_at),
+            ("previously allocated here", pointer._allocated_at),
+        ),
+        dropped_at=freed_at,
+        allocated_at=pointer._allocated_at,
+        used_at=site,
+        help="free each allocation exactly once; owned.Owned frees for you at scope exit",
+    )
 
 
 def _valid_capacity(capacity: object) -> int | None:
@@ -288,18 +451,21 @@ def _valid_capacity(capacity: object) -> int | None:
         )
     if capacity < 0:
         raise ValueError(f"Arena(capacity=...) expects a number of cells >= 0, got {capacity}")
+    if capacity > MAX_CELLS:
+        raise ValueError(
+            f"Arena(capacity=...) expects at most 2**62 cells, got {capacity}: "
+            "use capacity=None for an arena that grows as needed"
+        )
     return capacity
 
 
 def _valid_width(width: object) -> int | None:
     if width is not None and (not isinstance(width, int) or isinstance(width, bool) or width < 1):
         raise ValueError(f"render(width=...) expects a positive int or None, got {width!r}")
-    return width
+    return width  # type: ignore[return-value]
 
 
-def all_arenas() -> list[Arena]:
-    """Every arena still referenced, for dropping the root scope's values at exit."""
-    return list(_ARENAS)
+if not cython.compiled:  # interpreted, a KeyboardInterrupt waits until the operation is over
+    from ._atomic import protect_module
 
-
-from ._pointer import Pointer, allocate_pointer, free_pointer  # noqa: E402 - it imports Arena's module
+    protect_module(globals())

@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from ._errors import OwnershipError
     from ._sites import Site
 
-__all__ = ["diagnostic_note", "headline", "render", "should_color"]
+__all__ = ["diagnostic_note", "explain_command", "headline", "render", "should_color"]
 
 _LOOP_LABEL: Final = "value moved here, in previous iteration of loop"
 _CLONE_HELP: Final = "consider cloning the value if the performance cost is acceptable"
@@ -41,8 +41,17 @@ class _Section:
 
 
 def should_color(stream: IO[str] | None) -> bool:
-    """Colour on a terminal only, and never when `NO_COLOR` is set (https://no-color.org)."""
-    if os.environ.get("NO_COLOR") or os.environ.get("TERM") == "dumb" or stream is None:
+    """Colour on a terminal, or always when `FORCE_COLOR` is set; never when `NO_COLOR` is.
+
+    The order is CPython's own (3.13): a non-empty `NO_COLOR` (https://no-color.org) wins,
+    then a non-empty `FORCE_COLOR` (https://force-color.org) turns colour on even in a pipe,
+    then `TERM=dumb` turns it off, then the stream decides by being a terminal.
+    """
+    if os.environ.get("NO_COLOR"):
+        return False
+    if os.environ.get("FORCE_COLOR"):
+        return True
+    if os.environ.get("TERM") == "dumb" or stream is None:
         return False
     try:
         return stream.isatty()
@@ -81,7 +90,14 @@ def render(error: OwnershipError, *, color: bool = False) -> str:
             out.snippet(section.marks)
         elif section.insertion is not None:
             out.insertion(*section.insertion)
+    out.lines += ["", explain_command(error)]
     return "\n".join(out.lines)
+
+
+def explain_command(error: OwnershipError) -> str:
+    """rustc's last line, naming the command that explains this kind of error."""
+    key = error.code or type(error).__name__
+    return f"For more information about this error, try `python -m owned explain {key}`."
 
 
 def headline(error: OwnershipError) -> str:

@@ -3,21 +3,29 @@
 from __future__ import annotations
 
 import sys
-from typing import ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
+
+if TYPE_CHECKING:
+    from ._sites import Site
 
 from ._diagnostics import diagnostic_note, render, should_color
-from ._sites import Site
+from ._places import place
+from ._repr import html_of
 
 __all__ = [
     "BorrowError",
     "BorrowMutError",
     "DanglingRefError",
     "DoubleDropError",
+    "MoveOutOfBorrowError",
     "MoveWhileBorrowedError",
+    "NotSendError",
     "OutOfMemoryError",
     "OwnershipError",
+    "PoisonError",
     "UseAfterDropError",
     "UseAfterMoveError",
+    "hide_frame",
 ]
 
 
@@ -64,15 +72,28 @@ class OwnershipError(Exception):
     def __str__(self) -> str:
         first = f"[{self.code}] {self.headline}" if self.code else self.headline
         lines = [first]
-        lines.extend(f"  --> {label}: {site}" for label, site in self.labels if site is not None)
+        lines.extend(
+            f"  --> {label}: {place(site.filename, site.line)} ({site.function})"
+            for label, site in self.labels
+            if site is not None
+        )
         if self.help:
             lines.append(f"  = help: {self.help}")
         return "\n".join(lines)
+
+    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
+        # Sites pickle as snapshots (Site.__reduce__); the rest is plain data.
+        state = {k: v for k, v in self.__dict__.items() if k not in ("_notes", "_own_note")}
+        return (type(self), self.args, state)
 
     def render(self, *, color: bool = False) -> str:
         """The error as rustc prints it: `error[E0382]: ...`, the source lines with the exact
         spans of each site labelled, and rustc's notes and help. Plain text unless `color`."""
         return render(self, color=color)
+
+    def _repr_html_(self) -> str | None:
+        """The rustc rendering in HTML, colours kept, for notebooks (IPython's protocol)."""
+        return html_of(self)
 
     # Python prints `__notes__` under the traceback, so an uncaught error shows its rustc-style
     # rendering with plain `python script.py`. It is rendered when first read (printing the
@@ -83,6 +104,7 @@ class OwnershipError(Exception):
         if notes is None:
             notes = [diagnostic_note(self, color=should_color(sys.stderr))]
             self.__dict__["_notes"] = notes
+            self.__dict__["_own_note"] = notes[0]
         return notes
 
     @__notes__.setter
@@ -92,6 +114,21 @@ class OwnershipError(Exception):
     @__notes__.deleter
     def __notes__(self) -> None:
         self.__dict__["_notes"] = []
+
+    def _others_notes(self) -> list[str]:
+        """The notes that others added (`add_note`), without the rendering owned adds itself:
+        `owned._tracebacks` prints the rendering in place of the compact form instead."""
+        own = self.__dict__.get("_own_note")
+        return [note for note in self.__dict__.get("_notes") or () if note is not own]
+
+
+def hide_frame(excinfo: Any = None) -> bool:
+    """pytest's `__tracebackhide__` for the library's frames (their globals hold it): hidden
+    under an ownership error, whose place is the user's line; shown for anything else, where
+    they may be worth seeing."""
+    if excinfo is None:
+        return True
+    return bool(excinfo.errisinstance(OwnershipError))
 
 
 class UseAfterMoveError(OwnershipError):
@@ -138,6 +175,37 @@ class MoveWhileBorrowedError(OwnershipError):
     default_code = "E0505"
 
 
+class MoveOutOfBorrowError(OwnershipError):
+    """A part of a value was moved or dropped while that value is borrowed shared (E0507)."""
+
+    __module__ = "owned"
+
+    default_code = "E0507"
+
+
+class NotSendError(OwnershipError):
+    """An `Rc` or `Weak` (or a borrow of one) was used in another thread (rustc E0277)."""
+
+    __module__ = "owned"
+
+    default_code = "E0277"
+
+
+class PoisonError(OwnershipError):
+    """`lock()` of a `Mutex` whose holder raised while it held the guard.
+
+    `into_inner()` returns the guard anyway, as Rust's `PoisonError::into_inner`.
+    """
+
+    __module__ = "owned"
+
+    def into_inner(self) -> object:
+        guard = self.__dict__.get("_guard")
+        if guard is None:
+            raise ValueError("this PoisonError holds no guard (it was not raised by lock())")
+        return guard
+
+
 class DanglingRefError(OwnershipError):
     """A borrow used after it ended or after its owner went away (rustc E0597)."""
 
@@ -167,6 +235,13 @@ class OutOfMemoryError(OwnershipError, MemoryError):
         self.requested = requested
         self.largest_free = largest_free
         self.capacity = capacity
+        self.free_cells = free_cells
+
+    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
+        return (
+            type(self),
+            (self.requested, self.largest_free, self.capacity, self.free_cells),
+        )
 
 
 def _cells(count: int) -> str:

@@ -5,9 +5,7 @@ from __future__ import annotations
 import time
 from typing import Any, Final, Literal, NamedTuple, final
 
-from ._blame import end_site
-from ._pointer import Pointer
-from ._sites import Site, assigned_name
+from ._sites import Site
 
 __all__ = ["Event", "EventGroup", "EventKind", "EventLog", "EventRow", "keep_new_logs"]
 
@@ -109,7 +107,7 @@ class EventLog:
         generation: int = 0,
     ) -> None:
         # The value's type, not its name: a built-in type's __name__ is a new string each time.
-        raw = (kind, record, site, detail, _perf_counter_ns(), type(record._value), generation)
+        raw = (kind, record, site, detail, _perf_counter_ns(), record._value_type(), generation)
         self._raw.append(raw)
 
     def events(self) -> list[Event]:
@@ -132,14 +130,11 @@ class EventLog:
         groups: list[EventGroup] = []
         rows: list[EventRow] = []
         for kind, record, given, detail, time_ns, value_type, generation in self._raw:
-            if type(record) is Pointer:
-                address, naming = record.address, record._allocated_at
-            else:
-                address, naming = record._address, record._site
+            address, naming = record.address, record._naming_site()
             if naming in names:
                 name = names[naming]
             else:
-                name = names[naming] = assigned_name(naming)
+                name = names[naming] = None if naming is None else naming.assigned_name()
             if kind == "alloc":
                 generations[address] = generation
                 value_types[address] = value_type
@@ -147,12 +142,12 @@ class EventLog:
             if site is None and kind in _SITE_ON_RECORD:
                 site = _kept_site(kind, record)
             block_type = value_types.get(address, value_type)  # as allocated
-            key = (kind, name, record._size, site, detail, block_type)
+            key = (kind, name, record.size, site, detail, block_type)
             number = numbers.get(key)
             if number is None:
                 number = numbers[key] = len(groups)
                 groups.append(
-                    EventGroup(kind, name, record._size, site, detail, block_type.__name__)
+                    EventGroup(kind, name, record.size, site, detail, block_type.__name__)
                 )
             rows.append((time_ns, address, generations.get(address, 0), number))
         return groups, rows
@@ -181,6 +176,4 @@ _SITE_ON_RECORD: Final = frozenset({"alloc", "dealloc"})  # the record knows whe
 
 def _kept_site(kind: str, record: Any) -> Site | None:
     """Where an alloc or dealloc happened, read from the record (which keeps it)."""
-    if isinstance(record, Pointer):
-        return record._allocated_at if kind == "alloc" else record._freed_at
-    return record._site if kind == "alloc" else end_site(record)
+    return record._naming_site() if kind == "alloc" else record._end_site()  # type: ignore[no-any-return]

@@ -14,7 +14,8 @@ in O(1), so two free extents are never adjacent.
 The treap's priorities come from a seeded generator, so a sequence of calls
 always builds the same tree (reproducible benchmarks and test failures) while
 the expected depth stays O(log n) for any sequence that does not look at them.
-The index is not thread-safe: the arena calls it under its own lock.
+The index is not thread-safe: the arena calls it inside its operations, which no other
+thread interleaves (see `_atomic`). Compiled, the nodes and the descent are C (`_extents.pxd`).
 """
 
 # The tree walks compare and assign instead of calling max(): a call per level
@@ -23,13 +24,16 @@ The index is not thread-safe: the arena calls it under its own lock.
 
 from collections.abc import Callable, Iterator
 from random import Random
-from typing import Final, final
+
+try:
+    import cython
+except ImportError:  # interpreted, without Cython installed
+    from . import _cython_shim as cython  # type: ignore[no-redef]
 
 # Any fixed seed does; fixing it makes the tree shape a function of the calls alone.
 _PRIORITY_SEED = 0x5EED_E87E
 
 
-@final
 class _Extent:
     """One free extent, and the treap node that orders it among the others.
 
@@ -51,14 +55,14 @@ class _Extent:
 # The one empty subtree, shared by every index and never written to. Its
 # ``largest`` of 0 fits no request, so the first-fit descent needs no None
 # tests; its priority above any random() result stops rotations at the root.
-# Its links stay unset: a walk that strays below a leaf, which only a corrupt
-# tree allows, raises AttributeError instead of looping on the sentinel.
+# Its links point to itself, so that no walk ever follows a missing link (compiled,
+# that would read through a null pointer); `_validate` checks it is never written.
 _EMPTY = _Extent.__new__(_Extent)
 _EMPTY.start = _EMPTY.size = _EMPTY.largest = 0
 _EMPTY.priority = 2.0
+_EMPTY.left = _EMPTY.right = _EMPTY.parent = _EMPTY
 
 
-@final
 class FreeExtents:
     """The free extents of an arena of cells, for first-fit allocation with coalescing.
 
@@ -143,6 +147,62 @@ class FreeExtents:
                 while node is not _EMPTY and node.right is child:
                     child, node = node, node.parent
 
+    def _height(self) -> int:
+        """Nodes on the longest path down from the root (for tests of the balance)."""
+        deepest = 0
+        pending = [(self._root, 1)] if self._root is not _EMPTY else []
+        while pending:
+            node, depth = pending.pop()
+            deepest = max(deepest, depth)
+            for child in (node.left, node.right):
+                if child is not _EMPTY:
+                    pending.append((child, depth + 1))
+        return deepest
+
+    def _validate(self) -> None:
+        """Check the treap, its maxima, its links and both dicts against each other."""
+        root = self._root
+        pending = []
+        if root is not _EMPTY:
+            assert root.parent is _EMPTY, "the root has a parent"
+            pending.append(root)
+        nodes = tombs = 0
+        starts = []
+        while pending:
+            node = pending.pop()
+            nodes += 1
+            assert node.largest == max(node.size, node.left.largest, node.right.largest)
+            if node.size == 0:  # a used-up extent's node, kept while its block is reserved
+                assert self._tombs[node.start] is node, f"tomb at {node.start} not listed"
+                tombs += 1
+            else:
+                assert self._by_start[node.start] is node, f"extent at {node.start} not listed"
+                assert self._by_end[node.start + node.size] is node
+            for child in (node.left, node.right):
+                if child is not _EMPTY:
+                    assert child.parent is node, "a child does not point at its parent"
+                    assert child.priority <= node.priority, "heap order broken"
+                    pending.append(child)
+        assert len(self._by_start) == len(self._by_end) == nodes - tombs
+        assert len(self._tombs) == tombs
+        assert not (self._grows and self._end in self._by_end), "a free extent ends the span"
+        in_order: list[int] = []
+        stack: list[_Extent] = []
+        node = root
+        while stack or node is not _EMPTY:
+            while node is not _EMPTY:
+                stack.append(node)
+                node = node.left
+            node = stack.pop()
+            in_order.append(node.start)
+            node = node.right
+        starts = in_order
+        assert starts == sorted(starts), "address order broken"  # tombs included
+        # The shared empty subtree must never be written to.
+        empty = _EMPTY
+        assert (empty.start, empty.size, empty.largest, empty.priority) == (0, 0, 0, 2.0)
+        assert empty.left is empty and empty.right is empty and empty.parent is empty
+
     def __repr__(self) -> str:
         """Summarise the index for debugging without listing every extent."""
         return (
@@ -160,14 +220,19 @@ class FreeExtents:
             The address of the first reserved cell, or None if a fixed-capacity
             arena has no free extent of ``size`` cells; nothing changes then.
         """
+        address = self._take(size)
+        return None if address < 0 else address
+
+    def _take(self, size: int) -> int:
+        """`take`, answering -1 instead of None (the arena's hot path)."""
         node = self._root
         if node.largest < size:
             if not self._grows:
-                return None
+                return -1
+            # No free extent touches the end of a growing span (give_back keeps it so): the
+            # block goes at the end.
             end = self._end
-            if end in self._by_end:  # a free extent touches the end: the block starts there
-                return self._take_by_growing(size)
-            self._end = end + size  # the common case of _take_by_growing, inlined
+            self._end = end + size
             return end
         # Everything in a left subtree lies at lower addresses, so go left
         # whenever the subtree there has room; the root promised a fit somewhere.
@@ -223,7 +288,7 @@ class FreeExtents:
             self._detach(tomb)  # the block does not come back alone: its node goes
             tomb = None
         if end == self._end and self._grows:
-            if address in by_end:  # a free extent just below: the span ends before it
+            if by_end and address in by_end:  # a free extent just below: the span ends before it
                 self._shrink_to(address)
             else:
                 self._end = address  # the common case of _shrink_to, inlined
@@ -275,25 +340,6 @@ class FreeExtents:
             self._detach(tail)
             address = tail.start
         self._end = address
-
-    def _take_by_growing(self, size: int) -> int:
-        """Place a block no extent inside the span can hold, by moving ``end`` up.
-
-        The lowest such address is the start of a free extent touching ``end``
-        (its cells plus new ones hold the block), else ``end`` itself.
-        """
-        end = self._end
-        tail = self._by_end.get(end)
-        if tail is None:
-            self._end = end + size
-            return end
-        address = tail.start
-        del self._by_start[address]
-        del self._by_end[end]
-        self._free_cells -= tail.size
-        self._detach(tail)
-        self._end = address + size
-        return address
 
     def _attach(self, start: int, size: int) -> None:
         """Add a free extent that touches no other one to the dicts and the tree."""
@@ -387,7 +433,7 @@ class FreeExtents:
         parent.largest = largest
 
 
-_TOMBS_KEPT: Final = 16
+_TOMBS_KEPT = 16
 
 
 def _refresh_largest(node: _Extent) -> None:
@@ -406,3 +452,9 @@ def _refresh_largest(node: _Extent) -> None:
             return
         node.largest = largest
         node = node.parent
+
+
+if not cython.compiled:  # interpreted, a KeyboardInterrupt waits until the operation is over
+    from ._atomic import protect_module
+
+    protect_module(globals())

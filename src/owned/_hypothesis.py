@@ -9,10 +9,12 @@ from __future__ import annotations
 import typing
 from typing import TYPE_CHECKING, Any
 
-from ._handles import Owned
+from . import _build
 
 if TYPE_CHECKING:
     from hypothesis.strategies import SearchStrategy
+
+    from ._handles import Owned
 
 __all__ = ["_hypothesis_setup_hook"]
 
@@ -22,8 +24,15 @@ __all__ = ["_hypothesis_setup_hook"]
 
 
 def _hypothesis_setup_hook() -> None:
-    """Teach `st.from_type` to build `Owned[T]`: an owned value in the current arena."""
+    """Teach `st.from_type` to build `Owned[T]` once the core is loaded (hypothesis may be
+    imported before the build of the core is chosen, as pytest does)."""
+    _build.on_load(_register)
+
+
+def _register() -> None:
     from hypothesis import strategies as st
+
+    from ._handles import Owned
 
     st.register_type_strategy(Owned, owned_strategy_for)
 

@@ -1,43 +1,49 @@
-"""The raw, C-style layer: `arena.alloc` returns a pointer that only `arena.free` releases."""
+"""The raw, C-style layer's record: a `Pointer` that only `arena.free` releases.
+
+This module knows the pointer itself; the arena (`_arena`) makes and frees them, and answers
+what now lives at a freed pointer's address when an error needs to say so.
+"""
 
 from __future__ import annotations
 
-import sys
-from typing import TYPE_CHECKING, Any, Generic, TypeVar, final
+from types import GenericAlias
+from typing import Any, NoReturn
 
-from ._blame import reject_handle
-from ._cells import cells_for
-from ._errors import DoubleDropError, UseAfterDropError
-from ._sites import Site, assigned_name, site_of
+from ._errors import UseAfterDropError
+from ._kinds import seal
+from ._sites import Site, caller_site
 
-if TYPE_CHECKING:
-    from ._arena import Arena
+try:
+    import cython
+except ImportError:  # interpreted, without Cython installed
+    from . import _cython_shim as cython  # type: ignore[no-redef]
 
-__all__ = ["Pointer", "allocate_pointer", "free_pointer"]
-
-T = TypeVar("T")
-_getframe = sys._getframe
+__all__ = ["Pointer", "describe_block", "pointer_name"]
 
 
-@final
-class Pointer(Generic[T]):
+class Pointer:
     """A raw pointer to a block: reading or writing it after `free` raises, like ASan reports.
 
     Made only by `Arena.alloc`; copies of the reference are the same pointer, as in C.
     """
 
-    __slots__ = ("_allocated_at", "_arena", "_freed_at", "_size", "_value", "address", "generation")
+    __slots__ = (
+        "_allocated_at",
+        "_arena",
+        "_freed_at",
+        "_size",
+        "_slot",
+        "_value",
+        "address",
+        "generation",
+    )
     __module__ = "owned"
+    __class_getitem__ = classmethod(GenericAlias)
 
     address: int
     generation: int
-    _value: Any
-    _size: int
-    _arena: Arena
-    _allocated_at: Site
-    _freed_at: Site | None
 
-    def __init__(self) -> None:
+    def __init__(self, *args: object, **kwargs: object) -> None:
         raise TypeError("Pointer has no public constructor: call arena.alloc(value) to get one")
 
     @property
@@ -46,34 +52,54 @@ class Pointer(Generic[T]):
         return self._size
 
     @property
-    def arena(self) -> Arena:
+    def arena(self) -> Any:
+        """The arena the block was allocated in."""
         return self._arena
+
+    @property
+    def allocated_at(self) -> Site:
+        """Where `arena.alloc` was called."""
+        return self._allocated_at  # type: ignore[no-any-return]
+
+    @property
+    def freed_at(self) -> Site | None:
+        """Where `arena.free` was called, or None while the block is live."""
+        return self._freed_at  # type: ignore[no-any-return]
 
     @property
     def is_freed(self) -> bool:
         return self._freed_at is not None
 
     @property
-    def value(self) -> T:
+    def value(self) -> Any:
         if self._freed_at is not None:
-            raise _use_after_free(self, "READ", site_of(_getframe(1)))
-        return self._value  # type: ignore[no-any-return]
+            raise _use_after_free(self, "READ", caller_site())
+        return self._value
 
     @value.setter
-    def value(self, value: T) -> None:
+    def value(self, value: Any) -> None:
         if self._freed_at is not None:
-            raise _use_after_free(self, "WRITE", site_of(_getframe(1)))
+            raise _use_after_free(self, "WRITE", caller_site())
         self._value = value
 
     def __getitem__(self, index: Any) -> Any:
         if self._freed_at is not None:
-            raise _use_after_free(self, "READ", site_of(_getframe(1)))
+            raise _use_after_free(self, "READ", caller_site())
         return self._value[index]
 
     def __setitem__(self, index: Any, item: Any) -> None:
         if self._freed_at is not None:
-            raise _use_after_free(self, "WRITE", site_of(_getframe(1)))
+            raise _use_after_free(self, "WRITE", caller_site())
         self._value[index] = item
+
+    def _naming_site(self) -> Site:
+        return self._allocated_at  # type: ignore[no-any-return]
+
+    def _end_site(self) -> Site | None:
+        return self._freed_at  # type: ignore[no-any-return]
+
+    def _value_type(self) -> type:
+        return type(self._value)
 
     def __repr__(self) -> str:
         state = "freed" if self._freed_at is not None else type(self._value).__name__
@@ -81,11 +107,34 @@ class Pointer(Generic[T]):
             f"<owned.Pointer {describe_block(self.address, self._size, self.generation)} ({state})>"
         )
 
-    def __copy__(self) -> Pointer[T]:
+    def __copy__(self) -> Pointer:
         return self  # a pointer is an address: copying it yields the same pointer
 
-    def __deepcopy__(self, memo: object) -> Pointer[T]:
+    def __deepcopy__(self, memo: object) -> Pointer:
         return self
+
+    def __reduce_ex__(self, protocol: object) -> NoReturn:
+        raise TypeError(
+            "an owned.Pointer is an address in an arena of this process and cannot be pickled: "
+            "pickle pointer.value instead"
+        )
+
+
+seal(Pointer)
+
+
+def new_pointer(arena: Any, value: object, size: int, site: Site) -> Pointer:
+    """A pointer record for a block the caller allocates next (it sets `address`)."""
+    pointer: Pointer = Pointer.__new__(Pointer)
+    pointer._value = value
+    pointer._size = size
+    pointer._arena = arena
+    pointer._allocated_at = site
+    pointer._freed_at = None
+    pointer._slot = -1
+    pointer.address = 0
+    pointer.generation = 0
+    return pointer
 
 
 def describe_block(address: int, size: int, generation: int) -> str:
@@ -93,70 +142,24 @@ def describe_block(address: int, size: int, generation: int) -> str:
     return f"{size} {cells} @0x{address:x} gen {generation}"
 
 
-def allocate_pointer(arena: Arena, value: object, size: object) -> Pointer[Any]:
-    reject_handle(value, "Arena.alloc")
-    cells = cells_for(value, size, "Arena.alloc")
-    pointer: Pointer[Any] = object.__new__(Pointer)
-    pointer._value = value
-    pointer._size = cells
-    pointer._arena = arena
-    pointer._allocated_at = site_of(_getframe(2))
-    pointer._freed_at = None
-    pointer.address = arena._allocate(pointer, cells)
-    pointer.generation = arena._allocs  # the alloc count when it was taken: unique per arena
-    return pointer
+def pointer_name(pointer: Pointer) -> str:
+    return pointer._allocated_at.assigned_name() or "pointer"
 
 
-def free_pointer(arena: Arena, pointer: object) -> None:
-    if not isinstance(pointer, Pointer):
-        raise TypeError(
-            f"Arena.free expects a Pointer returned by Arena.alloc, got {type(pointer).__name__}"
-        )
-    if pointer._arena is not arena:
-        raise ValueError(
-            f"Arena.free got a pointer from another arena ({pointer!r}); "
-            "free it with the arena that allocated it"
-        )
-    site = site_of(_getframe(2))
-    freed_at = pointer._freed_at
-    if freed_at is None:
-        pointer._freed_at = site  # claimed: a test and a store with no call between
-        arena._release(pointer.address, pointer._size)
-        pointer._value = None
-        return
-    raise DoubleDropError(
-        f"attempting double-free on `{_name(pointer)}` "
-        f"({describe_block(pointer.address, pointer._size, pointer.generation)})",
-        name=_name(pointer),
-        labels=(
-            ("freed again here", site),
-            ("first freed here", freed_at),
-            ("previously allocated here", pointer._allocated_at),
-        ),
-        dropped_at=freed_at,
-        allocated_at=pointer._allocated_at,
-        used_at=site,
-        help="free each allocation exactly once; owned.Owned frees for you at scope exit",
-    )
-
-
-def _name(pointer: Pointer[Any]) -> str:
-    return assigned_name(pointer._allocated_at) or "pointer"
-
-
-def _use_after_free(pointer: Pointer[Any], access: str, site: Site) -> UseAfterDropError:
-    reused = pointer._arena._live.get(pointer.address)
+def _use_after_free(pointer: Pointer, access: str, site: Site) -> UseAfterDropError:
+    reused = pointer._arena._record_at(pointer.address)
     reuse = (
         f"; its address now belongs to a newer block (gen {reused.generation})"
-        if isinstance(reused, Pointer)
+        if type(reused) is Pointer
         else "; its address now belongs to another block"
         if reused is not None
         else ""
     )
     block = describe_block(pointer.address, pointer._size, pointer.generation)
+    name = pointer_name(pointer)
     return UseAfterDropError(
-        f"heap-use-after-free: {access} of `{_name(pointer)}` ({block}) after it was freed{reuse}",
-        name=_name(pointer),
+        f"heap-use-after-free: {access} of `{name}` ({block}) after it was freed{reuse}",
+        name=name,
         labels=(
             ("used here", site),
             ("freed here", pointer._freed_at),
@@ -166,3 +169,9 @@ def _use_after_free(pointer: Pointer[Any], access: str, site: Site) -> UseAfterD
         allocated_at=pointer._allocated_at,
         used_at=site,
     )
+
+
+if not cython.compiled:  # interpreted, a KeyboardInterrupt waits until the operation is over
+    from ._atomic import protect_module
+
+    protect_module(globals())

@@ -12,7 +12,6 @@ from ._borrows import Ref, RefMut
 from ._errors import OwnershipError
 from ._handles import Owned
 from ._scope import Scope, current_scope, scope
-from ._sites import named
 
 __all__ = ["Outcome", "Program", "Step"]
 
@@ -233,7 +232,7 @@ class _Run:
     def _bind(self, step: Step, result: Any) -> None:
         if step.kind in _MAKES_HANDLE:
             if isinstance(result, Owned) and result.name is None:
-                result._site = named(result._site, f"h{step.target}")  # errors name it so
+                result._name_as(f"h{step.target}")  # errors name it so
             self.handles.append(result)
         elif step.kind in _MAKES_BORROW:
             self.borrows.append(result)

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Final
 
-from ._sites import display_filename
+from ._places import place
 
 __all__ = ["Mark", "SnippetWriter", "gutter_width"]
 
@@ -83,7 +83,7 @@ class SnippetWriter:
 
     def location(self, arrow: str, mark: Mark) -> None:
         """The `--> file:line:column` line that tells an editor where to jump."""
-        where = f"{display_filename(mark.filename)}:{mark.line}:{mark.start}"
+        where = place(mark.filename, mark.line, mark.start)
         self.line((" " * self.width + arrow, "gutter"), (" " + where, ""))
 
     def snippet(self, marks: Sequence[Mark]) -> None:

@@ -9,13 +9,10 @@ reader counts) is done here and nowhere else.
 
 from __future__ import annotations
 
-import dis
-import functools
 import linecache
-from types import CodeType
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING, Any
 
-from ._sites import positions
+from ._bytecode import is_function_end, last_line, operands, positions, with_exit
 from ._snippets import Mark
 
 if TYPE_CHECKING:
@@ -23,10 +20,7 @@ if TYPE_CHECKING:
 
 __all__ = ["char_column", "is_return_site", "last_line", "mark_of", "positions"]
 
-_LOADS: Final = frozenset(
-    {"LOAD_FAST", "LOAD_NAME", "LOAD_GLOBAL", "LOAD_DEREF", "LOAD_FAST_CHECK", "LOAD_CLASSDEREF"}
-)
-_RECEIVER_OPS: Final = frozenset({"LOAD_ATTR", "LOAD_METHOD", "STORE_ATTR", "BINARY_SUBSCR"})
+is_return_site = is_function_end  # the name the trace and the diagnostics know it by
 
 
 def mark_of(site: Site, label: str, primary: bool, name: str | None) -> Mark | None:
@@ -35,39 +29,48 @@ def mark_of(site: Site, label: str, primary: bool, name: str | None) -> Mark | N
     None when the source is not available: the error is still shown, only without a snippet.
     """
     code, offset = site.code, site.offset
+    if code is None:  # a snapshot (an unpickled error): the recorded line and columns
+        return _snapshot_mark(site, label, primary)
     filename = code.co_filename
     line, end_line, column, end_column = positions(code, offset)
     text = linecache.getline(filename, line).rstrip("\r\n")
     if not text:
         return None
-    if is_return_site(code, offset):  # a call's return: where Rust's closing `}` is
+    if is_function_end(code, offset):  # a call's return: where Rust's closing `}` is
         last = last_line(code)
         text = linecache.getline(filename, last).rstrip() or text
         start = len(text) - len(text.lstrip()) + 1
         label += f", when `{getattr(code, 'co_qualname', code.co_name)}` returns"
         return Mark(filename, last, start, len(text) + 1, label, primary)
+    exit_ = with_exit(code, offset)
+    if exit_ is not None:  # a scope's end: the `with` header, and where its block ends
+        header = linecache.getline(filename, exit_.line).rstrip()
+        start = char_column(header, exit_.column)
+        end = len(header.rstrip(":").rstrip()) + 1 if header.endswith(":") else len(header) + 1
+        label += f" (the `with` block ending on line {exit_.end_line})"
+        return Mark(filename, exit_.line, start, max(end, start + 1), label, primary)
     if column is None or end_column is None:  # Python 3.10: the whole line
         start = len(text) - len(text.lstrip()) + 1
         return Mark(filename, line, start, len(text.rstrip()) + 1, label, primary)
     start = char_column(text, column)
-    if end_line != line:  # a `with` block's exit, or an expression over several lines
+    if end_line != line:  # an expression over several lines: its first line
         header = text.rstrip()
         end = len(header.rstrip(":").rstrip()) + 1 if header.endswith(":") else len(header) + 1
-        if text.lstrip().startswith(("with ", "async with ")):
-            label += f" (the `with` block ending on line {end_line})"
         return Mark(filename, line, start, max(end, start + 1), label, primary)
-    narrowed = _argument_span(code, offset, (line, column, end_column), name)
+    narrowed = _argument_span(site, (line, column, end_column), name)
     if narrowed is not None:
-        column, end_column = narrowed
+        start, end_column = char_column(text, narrowed[0]), narrowed[1]
     end = char_column(text, end_column)
-    return Mark(
-        filename,
-        line,
-        start if narrowed is None else char_column(text, column),
-        max(end, start + 1),
-        label,
-        primary,
-    )
+    return Mark(filename, line, start, max(end, start + 1), label, primary)
+
+
+def _snapshot_mark(site: Any, label: str, primary: bool) -> Mark | None:
+    text = site.source_line()
+    if not text:
+        return None
+    start = site.column if site.column is not None else len(text) - len(text.lstrip()) + 1
+    end = site.end_column if site.end_column is not None else len(text.rstrip()) + 1
+    return Mark(site.filename, site.line, start, max(end, start + 1), label, primary)
 
 
 def char_column(text: str, byte_column: int) -> int:
@@ -75,54 +78,29 @@ def char_column(text: str, byte_column: int) -> int:
     return len(text.encode()[:byte_column].decode(errors="ignore")) + 1
 
 
-def is_return_site(code: CodeType, offset: int) -> bool:
-    """Whether `offset` is the last instruction of `code`: where `@owned.function` drops."""
-    return _last_offset(code) == offset
-
-
-@functools.lru_cache(maxsize=1024)
-def _last_offset(code: CodeType) -> int:
-    """The offset of `code`'s last instruction; cached, as disassembling is the slow part."""
-    last = -1
-    for instruction in dis.get_instructions(code):
-        last = instruction.offset
-    return last
-
-
-def last_line(code: CodeType) -> int:
-    """The last line of a function's body."""
-    return max((line for _, _, line in code.co_lines() if line), default=code.co_firstlineno)
-
-
 def _argument_span(
-    code: CodeType, offset: int, span: tuple[int, int, int], name: str | None
+    site: Site, span: tuple[int, int, int], name: str | None
 ) -> tuple[int, int] | None:
-    """The span of `name` where it is an argument of the call at `offset` (`f(years)`).
+    """The bytes of `name` where it is an argument of the call at `site` (`f(years)`).
 
-    rustc points at the moved variable, not at the whole call; a receiver (`years.borrow()`)
+    rustc points at the moved place, not at the whole call; a receiver (`years.borrow()`)
     keeps the whole call, as rustc's `&years` does.
     """
     if name is None:
         return None
     line, column, end_column = span
-    instructions = [i for i in dis.get_instructions(code) if i.opname != "CACHE"]
-    # f_lasti may point into the call's inline caches: the call is the last instruction before
-    at = next((i for i in reversed(instructions) if i.offset <= offset), None)
-    if at is None or not at.opname.startswith(("CALL", "PRECALL")):
-        return None
-    for index, instruction in enumerate(instructions[:-1]):
-        positions = instruction.positions
+    for expression in operands(site.code, site.offset):
+        where = expression.span
         if (
-            instruction.opname in _LOADS
-            and instruction.argval == name
-            and positions is not None
-            and positions.lineno == line == positions.end_lineno
-            and positions.col_offset is not None
-            and positions.end_col_offset is not None
-            and column <= positions.col_offset
-            and positions.end_col_offset <= end_column
-            and (positions.col_offset, positions.end_col_offset) != (column, end_column)
-            and instructions[index + 1].opname not in _RECEIVER_OPS
+            expression.role == "argument"
+            and expression.text == name
+            and where is not None
+            and where[0] == where[1] == line
+            and where[2] is not None
+            and where[3] is not None
+            and column <= where[2]
+            and where[3] <= end_column
+            and (where[2], where[3]) != (column, end_column)
         ):
-            return (positions.col_offset, positions.end_col_offset)
+            return (where[2], where[3])
     return None

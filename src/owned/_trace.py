@@ -22,13 +22,12 @@ from operator import itemgetter
 from typing import IO, Any, Final, NamedTuple
 
 from ._arena import record_new_arenas
+from ._bytecode import display_filename, is_function_end, last_line, positions, with_exit
 from ._diagnostics import headline
 from ._errors import OwnershipError
 from ._events import Event, EventGroup, EventLog, EventRow, keep_new_logs
-from ._handles import Owned
-from ._scope import ROOT, drop_at_exit
-from ._sites import Site, display_filename, positions
-from ._spans import is_return_site, last_line
+from ._scope import ROOT, drop_root_values
+from ._sites import Site
 
 __all__ = ["Trace", "annotate", "events_json", "plot", "print_error", "run_traced"]
 
@@ -80,7 +79,8 @@ def run_traced(script: str, args: list[str] | None = None) -> Trace:
     was_recording = root_arena.is_recording
     kept = keep_new_logs(True)
     root_arena.record_events(True)
-    logs: list[EventLog] = [root_arena._recorder] if root_arena._recorder is not None else []
+    root_log = root_arena._event_log()
+    logs: list[EventLog] = [root_log] if root_log is not None else []
     record_new_arenas(True)
     saved_argv, saved_path = sys.argv, list(sys.path)
     sys.argv = [script, *(args or [])]
@@ -117,26 +117,8 @@ def _exit_code(code: object) -> int:
 
 def _drop_what_the_script_left(logs: list[EventLog]) -> None:
     """Drop, newest first, the values made during the run that the root scope still owns."""
-    made_here: dict[Any, set[int]] = {}  # arena -> the addresses allocated during the run
-    for log in logs:
-        for record in [raw[1] for raw in log._raw if raw[0] == "alloc"]:
-            arena = getattr(record, "_arena", None)
-            if arena is not None:
-                address = record._address if type(record) is Owned else record.address
-                made_here.setdefault(arena, set()).add(address)
-    for arena, addresses in made_here.items():
-        for record in reversed(list(arena._live.values())):
-            if (
-                type(record) is Owned
-                and record._address in addresses
-                and record._scope is ROOT
-                and record._flag >= -1
-            ):
-                failure = drop_at_exit(record, None)
-                if failure is not None:
-                    sys.stderr.write(
-                        f"owned: __drop__ raised at exit: {type(failure).__name__}: {failure}\n"
-                    )
+    made_here = {id(raw[1]) for log in logs for raw in log._raw if raw[0] in ("alloc", "move")}
+    drop_root_values(lambda handle: id(handle) in made_here)
 
 
 def _placed(
@@ -189,10 +171,13 @@ def _show_drops_at_exit_last(
 def _line_of(kind: str, site: Site) -> int:
     """The line an event belongs to: a drop at a scope's exit goes where the block ends."""
     code, offset = site.code, site.offset
-    if kind in _END_KINDS and is_return_site(code, offset):
-        return last_line(code)  # an @owned.function's return
-    line, end_line, _, _ = positions(code, offset)
-    return end_line if kind in _END_KINDS else line
+    if kind in _END_KINDS:
+        if is_function_end(code, offset):
+            return last_line(code)  # an @owned.function's return
+        exit_ = with_exit(code, offset)
+        if exit_ is not None:
+            return exit_.end_line
+    return positions(code, offset)[0]
 
 
 # -- the annotated source ----------------------------------------------------------------------

@@ -15,12 +15,15 @@ asks for it, and imports hypothesis never.
 from __future__ import annotations
 
 from collections.abc import Generator, Iterator
+from typing import TYPE_CHECKING
 
 import pytest
 
-from ._arena import Arena
-from ._scope import Scope
-from .testing import LeakError, close_checked
+from . import _build
+
+if TYPE_CHECKING:  # the core loads once the build is chosen (pytest_load_initial_conftests)
+    from ._arena import Arena
+    from ._scope import Scope
 
 __all__ = ["owned_arena", "owned_scope"]
 
@@ -43,12 +46,28 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="run every test in a fresh owned arena and fail it if it leaves live blocks "
         "(ini: owned_leak_check)",
     )
+    group.addoption(
+        "--owned-build",
+        choices=("c", "python"),
+        default=None,
+        dest="owned_build",
+        help="run against the compiled core (c) or the interpreted one (python); default: "
+        "the compiled one where it was built (OWNED_PURE_PYTHON=1 also picks python)",
+    )
     parser.addini(
         "owned_leak_check",
         type="bool",
         default=False,
         help="run every test in a fresh owned arena and fail it if it leaves live blocks",
     )
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_load_initial_conftests(early_config: pytest.Config) -> None:
+    """Choose the core's build before any conftest (or test) imports it."""
+    wanted = getattr(early_config.known_args_namespace, "owned_build", None)
+    if wanted is not None:
+        _build.select(wanted)
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -60,10 +79,11 @@ def pytest_configure(config: pytest.Config) -> None:
     )
 
 
-def pytest_report_header(config: pytest.Config) -> str | None:
+def pytest_report_header(config: pytest.Config) -> list[str]:
+    lines = [f"owned: {_build.build()} core"]
     if _run_wide(config):
-        return "owned: leak check on every test (owned_leak_check)"
-    return None
+        lines.append("owned: leak check on every test (owned_leak_check)")
+    return lines
 
 
 def pytest_collection_modifyitems(
@@ -95,6 +115,10 @@ def owned_scope(request: pytest.FixtureRequest) -> Iterator[Scope]:
     With the `owned_leak_check` marker (or option), a passing test then fails if its arena
     still holds blocks or a `__drop__` raised.
     """
+    from ._arena import Arena
+    from ._scope import Scope
+    from .testing import LeakError, close_checked
+
     item = request.node
     scope = Scope(item.name, arena=Arena())
     scope.__enter__()

@@ -24,10 +24,8 @@ from hypothesis import strategies as st
 from hypothesis.strategies import SearchStrategy
 
 from ._arena import Arena
-from ._handles import Owned
+from ._handles import Owned, drop_at_exit
 from ._program import Program, Step
-from ._scope import drop_at_exit
-from ._states import MUT
 
 __all__ = ["Program", "Step", "arenas", "owned_values", "programs"]
 
@@ -36,7 +34,9 @@ if sys.version_info < (3, 11):  # pragma: no cover - hypothesis depends on the b
 
 T = TypeVar("T")
 
-_DEFAULT_CAPACITIES: Final = st.none() | st.integers(min_value=0, max_value=64)
+# At least one cell: every value takes one (`Owned(7)`), so an arena of 0 cells could fit
+# nothing that the examples below allocate.
+_DEFAULT_CAPACITIES: Final = st.none() | st.integers(min_value=1, max_value=64)
 
 # The handles each test case drew, dropped newest first when it ends (hypothesis runs cleanup
 # tasks oldest first, so one task per test case drops the whole list in reverse).
@@ -72,7 +72,13 @@ def arenas(capacities: SearchStrategy[int | None] = _DEFAULT_CAPACITIES) -> Sear
     """Empty arenas whose capacity (in cells; None: growing) is drawn from `capacities`.
 
     `arenas(st.just(8))` gives arenas of 8 cells, `arenas(st.none())` growing ones; the
-    default draws both and shrinks towards a growing arena.
+    default draws both (a fixed arena of 1 to 64 cells, so that any one-cell value fits) and
+    shrinks towards a growing arena:
+
+        @given(ost.arenas())
+        def test_a_small_value_fits(heap: Arena) -> None:
+            with owned.scope(arena=heap):
+                assert Owned(7).size == 1
     """
     if not isinstance(capacities, SearchStrategy):
         raise TypeError(
@@ -218,9 +224,7 @@ def _drop_newest_first(handles: list[Owned[Any]]) -> None:
     failures = []
     for handle in reversed(handles):
         # A borrow still active dangles from here on, as when a scope exits under it.
-        failure = drop_at_exit(handle, None) if handle._flag >= MUT else None
-        if failure is not None:
-            failures.append(failure)
+        failures += drop_at_exit(handle, None)
     handles.clear()
     if len(failures) == 1:
         raise failures[0]

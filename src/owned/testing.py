@@ -15,8 +15,8 @@ from typing import Final, final
 from ._arena import Arena, DropFailure
 from ._handles import Owned
 from ._pointer import Pointer
-from ._scope import ROOT, Scope
-from ._sites import Site, assigned_name
+from ._scope import ROOT, Scope, current_scope
+from ._sites import Site
 
 __all__ = ["LeakError", "LeakedBlock", "leak_report", "leaked_blocks", "no_leaks"]
 
@@ -132,23 +132,55 @@ class no_leaks:  # lower case: used like a function, `with no_leaks():`
     ) -> None:
         if exc is not None:
             # The block's own failure comes first: the scope adds any __drop__ error as a note.
-            self._scope.__exit__(exc_type, exc, traceback)
+            exit_with_inner_scopes(self._scope, exc)
             return
         close_checked(self._scope, self._name)
 
 
 def close_checked(scope: Scope, what: str) -> None:
-    """Exit `scope` and raise `LeakError` if its arena still holds blocks or a `__drop__` raised."""
+    """Exit `scope` and raise `LeakError` if its arena still holds blocks or a `__drop__` raised.
+
+    Scopes the checked code entered and never exited are reported with what they own, then
+    exited (innermost first), so that they do not outlive the check.
+    """
     arena = scope.arena
+    left_open = _scopes_inside(scope)
+    report_before = leak_report(arena, what) if left_open else None
+    leaked_before = leaked_blocks(arena) if left_open else []
     try:
-        scope.__exit__(None, None, None)
+        exit_with_inner_scopes(scope, None)
     except BaseException as failure:
         if not _raised_by_drops(failure, arena):
             raise
         # Reported below, with the value it came from, from the arena's records.
-    report = leak_report(arena, what)
+    report = report_before if report_before is not None else leak_report(arena, what)
     if report is not None:
-        raise LeakError(report, leaked_blocks(arena), arena.drop_failures())
+        raise LeakError(report, leaked_before or leaked_blocks(arena), arena.drop_failures())
+
+
+def _scopes_inside(scope: Scope) -> list[Scope]:
+    """The scopes entered inside `scope` that are still current here, innermost first."""
+    inside = []
+    current = current_scope()
+    while current is not scope and current is not None and current is not ROOT:
+        inside.append(current)
+        current = current.parent
+    return inside if current is scope else []
+
+
+def exit_with_inner_scopes(scope: Scope, exc: BaseException | None) -> None:
+    """Exit the scopes left open inside `scope` (innermost first), then `scope` itself."""
+    failures: list[BaseException] = []
+    for inner in _scopes_inside(scope):
+        try:
+            inner.__exit__(None if exc is None else type(exc), exc, None)
+        except BaseException as failure:  # a __drop__ of theirs: the rest still exits
+            failures.append(failure)
+    scope.__exit__(
+        None if exc is None else type(exc), exc, None if exc is None else exc.__traceback__
+    )
+    if failures:
+        raise failures[0]
 
 
 def _raised_by_drops(failure: BaseException, arena: Arena) -> bool:
@@ -161,10 +193,10 @@ def _raised_by_drops(failure: BaseException, arena: Arena) -> bool:
 
 def _describe(address: int, size: int, record: object) -> LeakedBlock:
     if isinstance(record, Pointer):
-        site: Site = record._allocated_at
+        site: Site = record.allocated_at
         return LeakedBlock(
-            name=assigned_name(site),
-            type_name=f"raw pointer to {_type_name(type(record._value))}",
+            name=site.assigned_name(),
+            type_name=f"raw pointer to {_type_name(record._value_type())}",
             size=size,
             address=address,
             allocated_at=site,
@@ -173,7 +205,7 @@ def _describe(address: int, size: int, record: object) -> LeakedBlock:
     assert isinstance(record, Owned)
     return LeakedBlock(
         name=record.name,
-        type_name=_type_name(type(record._value)),
+        type_name=_type_name(record._value_type()),
         size=size,
         address=address,
         allocated_at=record.allocated_at,
