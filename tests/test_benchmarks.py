@@ -32,5 +32,5 @@ def test_the_benchmark_table_runs_every_operation_and_prints_it(
     for operation in operations:
         assert operation in printed
     assert all(row.ours >= 0 for row in rows)
-    assert all(row.baseline is None or row.baseline > 0 for row in rows)
+    assert all(row.baseline is None or row.baseline >= 0 for row in rows)  # 0 at this size
     assert printed.startswith("owned ")

@@ -84,6 +84,15 @@ def _finish(process: subprocess.Popen[str]) -> str:
     return stdout
 
 
+def _reap(processes: list[subprocess.Popen[str]]) -> None:
+    """Stop the runs a failed assertion left unfinished and close their pipes (else each one
+    is a `ResourceWarning`, an error under `filterwarnings = error`, in a later test)."""
+    for process in processes:
+        if process.returncode is None:
+            process.kill()
+        process.communicate()
+
+
 def _mypy(*args: str) -> list[str]:
     return [sys.executable, "-m", "mypy", *args]
 
@@ -174,8 +183,10 @@ def test_incremental_parallel_and_daemon_runs_report_like_a_cold_run(tmp_path: P
         _mypy("--config-file", config, "--no-incremental", *cold_cache, "buggy.py"), tmp_path
     )
     writing_run = _start(_mypy(*cached), tmp_path)
+    started = [cold_run, writing_run]
     try:
         daemon_run = _start(check, tmp_path)
+        started.append(daemon_run)
         cold = _reports(_finish(cold_run))
         assert len([line for line in cold if ": error: " in line]) == 4
         assert _reports(_finish(writing_run)) == cold
@@ -198,3 +209,4 @@ def test_incremental_parallel_and_daemon_runs_report_like_a_cold_run(tmp_path: P
         ]
     finally:
         subprocess.run([*daemon, "kill"], cwd=tmp_path, capture_output=True, check=False)
+        _reap(started)

@@ -96,6 +96,28 @@ def test_several_failing_drop_hooks_are_all_reported_in_an_exception_group() -> 
     assert log == ["b", "a"]
 
 
+def test_a_ctrl_c_among_failing_drop_hooks_is_raised_as_itself() -> None:
+    """`except KeyboardInterrupt` must still catch it: the other failures become a note."""
+
+    class Interrupted:
+        def __drop__(self) -> None:
+            raise KeyboardInterrupt
+
+    log: list[str] = []
+    arena = Arena()
+    with pytest.raises(KeyboardInterrupt) as caught, owned.scope(arena=arena):
+        Owned(Noisy("a", log, fail=True))
+        Owned(Interrupted())
+        Owned(Noisy("b", log, fail=True))
+    assert log == ["b", "a"]
+    assert arena.stats().live_blocks == 0
+    (note,) = caught.value.__notes__
+    assert note.endswith(
+        "every other value was dropped; __drop__ also raised "
+        "RuntimeError: cannot close b; RuntimeError: cannot close a"
+    )
+
+
 def test_the_body_exception_propagates_unchanged_with_drop_failures_as_notes() -> None:
     log: list[str] = []
     body_error = KeyError("body")

@@ -150,7 +150,7 @@ def _report_public_module(public: object) -> None:
     module = getattr(public, "__module__", None) or ""
     if module.startswith("owned."):
         try:
-            public.__module__ = "owned"  # type: ignore[attr-defined]
+            public.__module__ = "owned"
         except (AttributeError, TypeError):  # a compiled type names its module itself
             pass
 

@@ -24,7 +24,7 @@ from ._sites import Site, caller_site
 try:
     import cython
 except ImportError:  # interpreted, without Cython installed
-    from . import _cython_shim as cython  # type: ignore[no-redef]
+    from . import _cython_shim as cython
 
 if not cython.compiled:
     from ._atomic import STATE
@@ -121,10 +121,10 @@ class Arena:
     def __cinit__(self) -> None:
         # Compiled: an arena made by __new__ alone is an empty growing one, never a broken one.
         self._free = FreeExtents(None)
-        self._pointers = []
-        self._shared = {}
-        self._families = {}
-        self._drop_failures = []
+        self._pointers: list[Pointer[Any]] = []
+        self._shared: dict[int, Any] = {}
+        self._families: dict[int, Any] = {}
+        self._drop_failures: list[DropFailure] = []
 
     def __init__(self, capacity: int | None = None, *, record_events: bool = False) -> None:
         if (self._allocs != 0) if cython.compiled else hasattr(self, "_allocs"):
@@ -136,26 +136,26 @@ class Arena:
             )
         self._capacity = capacity
         self._free = FreeExtents(capacity)
-        self._allocs = 0
+        self._allocs: int = 0
         self._deallocs = 0
         self._live_blocks = 0
         self._live_cells = 0
         self._peak_cells = 0
         # The raw layer's live pointers (nothing else would find them); each knows its index.
-        self._pointers: list[Pointer] = []
+        self._pointers = []
         self._pointer_count = 0
         # address -> the record of a shared block (an Rc's box), for leak reports.
-        self._shared: dict[int, Any] = {}
+        self._shared = {}
         # address -> the family of parts of the value there, for the handles that have parts.
-        self._families: dict[int, Any] = {}
-        self._drop_failures: list[DropFailure] = []
+        self._families = {}
+        self._drop_failures = []
         # None unless recording: every hook on the hot path is one `is not None` test.
         self._recorder: EventLog | None = EventLog() if record_events or _RECORD_NEW[0] else None
 
     @property
     def capacity(self) -> int | None:
         """The fixed number of cells, or None for a growing arena."""
-        return self._capacity  # type: ignore[no-any-return]
+        return self._capacity
 
     # -- the hot path: called by the handles inside their operations --------------------------
 
@@ -185,8 +185,8 @@ class Arena:
 
     # -- the raw layer -------------------------------------------------------------------------
 
-    @cython.locals(cells=cython.Py_ssize_t, site=Site)
-    def alloc(self, value: Any, size: int | None = None) -> Pointer:
+    @cython.locals(cells=cython.Py_ssize_t, site=Site)  # type: ignore[untyped-decorator]  # cython has no stubs
+    def alloc(self, value: Any, size: int | None = None) -> Pointer[Any]:
         """Allocate a raw block, C style: nothing frees it but `free(pointer)`."""
         site = caller_site()
         cls = type(value)
@@ -203,7 +203,7 @@ class Arena:
                 self._alloc_pointer(pointer, cells)
         return pointer
 
-    def _alloc_pointer(self, pointer: Pointer, cells: int) -> None:
+    def _alloc_pointer(self, pointer: Pointer[Any], cells: int) -> None:
         address = self._allocate(cells)
         pointer.address = address
         pointer.generation = self._allocs  # the alloc count when it was taken: unique per arena
@@ -218,8 +218,8 @@ class Arena:
         if self._recorder is not None:
             self._recorder("alloc", pointer, None, None, pointer.generation)
 
-    @cython.locals(raw=Pointer)
-    def free(self, pointer: Pointer) -> None:
+    @cython.locals(raw=Pointer)  # type: ignore[untyped-decorator]  # cython has no stubs
+    def free(self, pointer: Pointer[Any]) -> None:
         """Free a raw block; a second free raises `DoubleDropError`."""
         site = caller_site()
         if type(pointer) is not Pointer:
@@ -227,7 +227,7 @@ class Arena:
                 "Arena.free expects a Pointer returned by Arena.alloc, "
                 f"got {type(pointer).__name__}"
             )
-        raw: Pointer = pointer
+        raw: Pointer[Any] = pointer
         if raw._arena is not self:
             raise ValueError(
                 f"Arena.free got a pointer from another arena ({pointer!r}); "
@@ -241,11 +241,11 @@ class Arena:
         if freed is not None:
             raise _double_free(pointer, site, freed)
 
-    def _free_pointer(self, pointer: Pointer, site: Site) -> Site | None:
+    def _free_pointer(self, pointer: Pointer[Any], site: Site) -> Site | None:
         """Free it and return None, or return where it was freed already (nothing changes)."""
         freed_at = pointer._freed_at
         if freed_at is not None:
-            return freed_at  # type: ignore[no-any-return]
+            return freed_at
         if self._recorder is not None:
             self._recorder("dealloc", pointer, site, None)
         pointer._freed_at = site
@@ -253,7 +253,7 @@ class Arena:
         # allocating and freeing one block at a time reallocates nothing.
         pointers = self._pointers
         count = self._pointer_count - 1
-        last: Pointer = pointers[count]
+        last: Pointer[Any] = pointers[count]
         pointers[count] = _NO_POINTER
         if last is not pointer:
             last._slot = pointer._slot
@@ -294,7 +294,7 @@ class Arena:
 
     def _event_log(self) -> EventLog | None:
         """The recorder, while recording (for the trace, which reads it in bulk)."""
-        return self._recorder  # type: ignore[no-any-return]
+        return self._recorder
 
     def events(self) -> list[Event]:
         """What was recorded, oldest first (empty when recording is off)."""
@@ -423,7 +423,7 @@ def _chunk_map(span: int, free_extents: list[tuple[int, int]], width: int) -> st
     return "".join(glyphs)
 
 
-def _double_free(pointer: Pointer, site: Site, freed_at: Site) -> DoubleDropError:
+def _double_free(pointer: Pointer[Any], site: Site, freed_at: Site) -> DoubleDropError:
     name = pointer_name(pointer)
     return DoubleDropError(
         f"attempting double-free on `{name}` "
@@ -462,7 +462,7 @@ def _valid_capacity(capacity: object) -> int | None:
 def _valid_width(width: object) -> int | None:
     if width is not None and (not isinstance(width, int) or isinstance(width, bool) or width < 1):
         raise ValueError(f"render(width=...) expects a positive int or None, got {width!r}")
-    return width  # type: ignore[return-value]
+    return width
 
 
 if not cython.compiled:  # interpreted, a KeyboardInterrupt waits until the operation is over

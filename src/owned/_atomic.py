@@ -137,7 +137,7 @@ def _rearm_soon(signum: int) -> None:
     """The deferred Ctrl-C, sent again 0.2 ms later (a few operations' time)."""
     time.sleep(0.0002)
     _rearming[0] = False
-    _thread.interrupt_main(signum)
+    _thread.interrupt_main(signum)  # type: ignore[arg-type] # an int works; typeshed: Signals
 
 
 def _install_handler() -> None:

@@ -19,7 +19,7 @@ import warnings
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from types import ModuleType
-from typing import Final, Literal
+from typing import Final, Literal, cast
 
 __all__ = ["BUILD", "CORE", "MANIFEST", "Build", "build", "install", "on_load", "select"]
 
@@ -53,7 +53,7 @@ _callbacks: list[Callable[[], None]] = []
 def select(wanted: Literal["c", "python"]) -> None:
     """Ask for a build before the core is first imported (`pytest --owned-build` calls this)."""
     global _requested
-    requested: Build = {"c": "compiled", "python": "interpreted"}[wanted]
+    requested = cast(Build, {"c": "compiled", "python": "interpreted"}[wanted])
     if _decided is not None and _decided != requested:
         raise RuntimeError(
             f"the {_decided} core of owned is loaded already; choose the build before the "

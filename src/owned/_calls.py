@@ -34,7 +34,7 @@ from ._sites import Site, caller_site
 try:
     import cython
 except ImportError:  # interpreted, without Cython installed
-    from . import _cython_shim as cython  # type: ignore[no-redef]
+    from . import _cython_shim as cython
 
 if not cython.compiled:
     from ._atomic import STATE
@@ -117,6 +117,7 @@ def prepare(
     (None and the loan), so that a refusal undoes them and the call's end knows them.
     """
     new_args: list[Any] | None = None
+    spec: Parameter | None
     try:
         count = len(args)
         for spec in plan.positional:
@@ -129,7 +130,7 @@ def prepare(
                 key = spec.keyword
                 kwargs[key] = _pass(plan, scope, site, done, kwargs[key], spec)
         for spec in plan.keyword:
-            key = spec.keyword
+            key = spec.keyword  # type: ignore[assignment]  # a keyword-only parameter has one
             if key in kwargs:
                 kwargs[key] = _pass(plan, scope, site, done, kwargs[key], spec)
         spec = plan.var_positional
@@ -161,7 +162,7 @@ def _pass(
             if not spec.strict:
                 return value
             raise _wrong_type(plan, value, spec.name, "takes ownership (Owned[...])")
-        handle: Owned = value
+        handle: Owned[Any] = value
         moved = transfer(handle, scope, site, spec.site)
         done.append((handle, moved))
         return moved
@@ -250,7 +251,7 @@ def _active_caller(scope: Scope) -> Owner:
     return current_owner() if owner is None else owner
 
 
-def _hand_back(handle: Owned, scope: Scope, caller: Owner) -> None:
+def _hand_back(handle: Owned[Any], scope: Scope, caller: Owner) -> None:
     """Give a returned value of the call's scope to the caller's; the call's handles reachable
     from it become its parts first."""
     if handle._owner is not scope or handle._state < MUT:
@@ -263,7 +264,7 @@ def _hand_back(handle: Owned, scope: Scope, caller: Owner) -> None:
         if part._owner is scope:
             if family is None:
                 family = family_of(handle, True)
-            adopt(family, part, site)
+            adopt(family, part, site)  # type: ignore[arg-type]  # family_of(..., True) makes one
     left(scope, handle)
     own(caller, handle)
 

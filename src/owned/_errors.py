@@ -81,7 +81,7 @@ class OwnershipError(Exception):
             lines.append(f"  = help: {self.help}")
         return "\n".join(lines)
 
-    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
+    def __reduce__(self) -> tuple[Any, ...]:
         # Sites pickle as snapshots (Site.__reduce__); the rest is plain data.
         state = {k: v for k, v in self.__dict__.items() if k not in ("_notes", "_own_note")}
         return (type(self), self.args, state)

@@ -28,7 +28,7 @@ from random import Random
 try:
     import cython
 except ImportError:  # interpreted, without Cython installed
-    from . import _cython_shim as cython  # type: ignore[no-redef]
+    from . import _cython_shim as cython
 
 # Any fixed seed does; fixing it makes the tree shape a function of the calls alone.
 _PRIORITY_SEED = 0x5EED_E87E

@@ -29,7 +29,7 @@ def function(fn: F) -> F:
     owns is dropped, newest first.
     """
     if isinstance(fn, (staticmethod, classmethod)):
-        return type(fn)(function(fn.__func__))  # type: ignore[return-value]
+        return type(fn)(function(fn.__func__))
     if not callable(fn):
         raise TypeError(f"@owned.function expects a function, got {type(fn).__name__}")
     if inspect.isgeneratorfunction(fn) or inspect.isasyncgenfunction(fn):

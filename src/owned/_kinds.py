@@ -37,4 +37,5 @@ def seal(cls: type) -> None:
             "exact type): put your behaviour in the value, or wrap it in a class of your own"
         )
 
-    cls.__init_subclass__ = classmethod(refuse)  # type: ignore[assignment,method-assign]
+    # arg-type: classmethod passes the subclass positionally, so its parameter's name is moot.
+    cls.__init_subclass__ = classmethod(refuse)  # type: ignore[assignment,method-assign,arg-type]

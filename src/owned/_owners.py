@@ -17,7 +17,7 @@ from typing import Any
 try:
     import cython
 except ImportError:  # interpreted, without Cython installed
-    from . import _cython_shim as cython  # type: ignore[no-redef]
+    from . import _cython_shim as cython
 
 if not cython.compiled:
     from ._states import ACTIVE, MUT
@@ -131,7 +131,7 @@ def shared_ancestor(handle: Handle) -> Handle | None:
     """The nearest value that owns `handle` (at any depth) and is borrowed shared, if any."""
     owner = handle._owner
     while type(owner) is Family:
-        family: Family = owner  # type: ignore[assignment]
+        family: Family = owner
         head = family._head
         if head._state > 0:
             return head
@@ -143,9 +143,9 @@ def root_owner(handle: Handle) -> Owner:
     """The scope that owns `handle` through every value it is a part of."""
     owner = handle._owner
     while type(owner) is Family:
-        family: Family = owner  # type: ignore[assignment]
+        family: Family = owner
         if family._head._owner is None:  # a shared box: owned by its Rc handles, not a scope
-            break
+            break  # type: ignore[unreachable]  # Handle._owner is typed Owner; a box has None
         owner = family._head._owner
     return owner
 

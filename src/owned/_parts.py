@@ -20,7 +20,7 @@ from ._owners import Family, Handle, Owner, left, own
 try:
     import cython
 except ImportError:  # interpreted, without Cython installed
-    from . import _cython_shim as cython  # type: ignore[no-redef]
+    from . import _cython_shim as cython
 
 if not cython.compiled:
     from ._states import MUT

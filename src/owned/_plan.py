@@ -16,7 +16,7 @@ from ._sites import Site, named
 try:
     import cython
 except ImportError:  # interpreted, without Cython installed
-    from . import _cython_shim as cython  # type: ignore[no-redef]
+    from . import _cython_shim as cython
 
 __all__ = ["BORROW", "BORROW_MUT", "MOVE", "Parameter", "Plan", "resolved_hints"]
 
@@ -140,7 +140,7 @@ def _kind(annotation: object) -> tuple[int, bool] | None:
         kinds.discard(None)
         if len(kinds) != 1:
             return None
-        return kinds.pop(), "|" not in annotation and not annotation.strip().startswith(
+        return kinds.pop(), "|" not in annotation and not annotation.strip().startswith(  # type: ignore[return-value]  # None was discarded
             ("Optional", "typing.Optional", "Union", "typing.Union")
         )
     origin = typing.get_origin(annotation)
@@ -150,7 +150,7 @@ def _kind(annotation: object) -> tuple[int, bool] | None:
         inner = {_kind(arg) for arg in typing.get_args(annotation) if arg is not type(None)}
         inner.discard(None)
         kinds = {how[0] for how in inner if how is not None}
-        return (kinds.pop(), False) if len(kinds) == 1 else None
+        return (kinds.pop(), False) if len(kinds) == 1 else None  # type: ignore[return-value]  # ints only here
     kind = _KIND_OF_ORIGIN.get(origin if origin is not None else annotation)
     return None if kind is None else (kind, True)
 

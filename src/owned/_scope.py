@@ -24,7 +24,7 @@ from ._sites import Site, caller_site
 try:
     import cython
 except ImportError:  # interpreted, without Cython installed
-    from . import _cython_shim as cython  # type: ignore[no-redef]
+    from . import _cython_shim as cython
 
 if not cython.compiled:
     from ._atomic import STATE
@@ -61,6 +61,8 @@ class Scope(Owner):
     __slots__ = ("_exited_at", "_token", "name")
     __module__ = "owned"
 
+    _exited_at: Site | None
+    _token: Any  # the context variable's token while it is the entered scope, else None
     name: str | None
 
     def __init__(self, name: str | None = None, *, arena: Arena | None = None) -> None:
@@ -102,7 +104,7 @@ class Scope(Owner):
     @property
     def exited_at(self) -> Site | None:
         """Where the scope exited (the end of its `with` block, or its call's return)."""
-        return self._exited_at  # type: ignore[no-any-return]
+        return self._exited_at
 
     def __enter__(self) -> Scope:
         if self._state != FRESH:
@@ -281,7 +283,7 @@ def _detach(scope: Scope, site: Site) -> Exception | None:
     return None
 
 
-def leave_call(scope: Scope, site: Site) -> None:
+def leave_call(scope: Scope, site: Site | None) -> None:
     """A call's scope stops being active; its token was reset by the wrapper."""
     scope._state = EXITED
     scope._exited_at = site
@@ -302,7 +304,7 @@ def drop_members(scope: Owner, exc: BaseException | None) -> None:
         if member._owner is not scope or member._state < MUT:
             continue
         if type(member) is Owned:
-            owned_member: Owned = member
+            owned_member: Owned[Any] = member
             if cython.compiled:
                 value = claim_at_exit(owned_member, scope)
             else:
@@ -332,6 +334,16 @@ def report_drop_failures(
     if len(failures) == 1:
         add_note(failures[0], f"raised by __drop__ at {where}; every other value was dropped")
         raise failures[0]
+    for failure in failures:
+        # An interrupt (Ctrl-C, SystemExit) stays what it is, for `except KeyboardInterrupt`.
+        if not isinstance(failure, Exception):
+            others = [f"{type(f).__name__}: {f}" for f in failures if f is not failure]
+            add_note(
+                failure,
+                f"raised by __drop__ at {where}; every other value was dropped; __drop__ also "
+                "raised " + "; ".join(others),
+            )
+            raise failure
     raise BaseExceptionGroup(
         f"__drop__ raised for {len(failures)} values at {where}; every value was dropped",
         failures,

@@ -11,6 +11,9 @@ cdef extern from *:
     #elif PY_VERSION_HEX >= 0x030C0000 && PY_VERSION_HEX < 0x030D0000
       #define OWNED_IFRAME(ts) ((ts)->cframe->current_frame)
     #endif
+    #if PY_VERSION_HEX < 0x030B0000
+      #include <frameobject.h>  /* 3.10: the frame's fields (f_lasti) */
+    #endif
     static int owned_calling_frame(PyObject **code, int *offset) {
     #ifdef OWNED_IFRAME
         struct _PyInterpreterFrame *frame = OWNED_IFRAME(PyThreadState_Get());

@@ -21,7 +21,7 @@ from ._kinds import seal
 try:
     import cython
 except ImportError:  # interpreted, without Cython installed
-    from . import _cython_shim as cython  # type: ignore[no-redef]
+    from . import _cython_shim as cython
 
 __all__ = ["Site", "assigned_name", "caller_site", "named", "site_at", "used_name"]
 

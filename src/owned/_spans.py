@@ -30,7 +30,7 @@ def mark_of(site: Site, label: str, primary: bool, name: str | None) -> Mark | N
     """
     code, offset = site.code, site.offset
     if code is None:  # a snapshot (an unpickled error): the recorded line and columns
-        return _snapshot_mark(site, label, primary)
+        return _snapshot_mark(site, label, primary)  # type: ignore[unreachable]  # a SiteSnapshot
     filename = code.co_filename
     line, end_line, column, end_column = positions(code, offset)
     text = linecache.getline(filename, line).rstrip("\r\n")

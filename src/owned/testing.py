@@ -161,7 +161,7 @@ def close_checked(scope: Scope, what: str) -> None:
 def _scopes_inside(scope: Scope) -> list[Scope]:
     """The scopes entered inside `scope` that are still current here, innermost first."""
     inside = []
-    current = current_scope()
+    current: Scope | None = current_scope()
     while current is not scope and current is not None and current is not ROOT:
         inside.append(current)
         current = current.parent
