@@ -11,6 +11,9 @@ import random
 import sys
 import threading
 from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
 
 import owned
 from owned import Arena, Owned, OwnershipError
@@ -154,10 +157,39 @@ def _claims_per_handle(arena: Arena, handles: int, threads: int) -> list[int]:
     return wins
 
 
-def test_threads_racing_to_move_one_handle_never_both_win() -> None:
+@contextlib.contextmanager
+def _traced(kind: str) -> Iterator[None]:
+    """A tracer or profiler in every thread, as coverage and debuggers install them."""
+    if kind == "untraced":
+        yield
+        return
+
+    def tracer(frame: Any, event: str, arg: Any) -> Any:
+        return tracer if kind == "settrace" else None
+
+    set_one, set_all = (
+        (sys.settrace, threading.settrace)
+        if kind == "settrace"
+        else (sys.setprofile, threading.setprofile)
+    )
+    set_all(tracer)
+    set_one(tracer)
+    try:
+        yield
+    finally:
+        set_one(None)
+        set_all(None)
+
+
+@pytest.mark.parametrize("kind", ["untraced", "settrace", "setprofile"])
+def test_threads_racing_to_move_one_handle_never_both_win(kind: str) -> None:
+    """Mutation this catches (documented, checked by hand): in `_handles._commit_move`, making
+    the re-check `if handle._state != 0:` never true lets two threads move one handle in the
+    interpreted build (`--owned-build=python`), under every kind of tracing."""
     arena = Arena()
     for _ in range(20):  # rounds: each a fresh set of handles raced for by every thread
-        wins = _claims_per_handle(arena, handles=64, threads=6)
+        with _traced(kind):
+            wins = _claims_per_handle(arena, handles=64, threads=6)
         assert max(wins) <= 1, f"a handle was moved by {max(wins)} threads"
         assert wins == [1] * 64
     assert arena.stats().live_blocks == 0

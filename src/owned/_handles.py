@@ -257,6 +257,11 @@ class Owned(Handle):
         return [] if family is None else family._live_members()
 
     def _facts(self) -> Facts:
+        if not cython.compiled and not STATE.held_here():
+            # Interpreted, another thread may be half-way through changing this handle (its
+            # state already dead, its end not yet stored): read it whole.
+            with STATE:
+                return self._facts()
         first = None
         owner = self._owner
         if type(owner) is Family:
