@@ -207,6 +207,7 @@ def test_real_interrupts_from_a_timer_never_corrupt_the_arena(
 ) -> None:
     """A timer signal every 0.3 ms is a Ctrl-C: the runtime's handler gets the real frame."""
     arena = Arena()
+    before = owned.current_scope()
     interrupts = 0
     working = [False]
     # A KeyboardInterrupt that lands in a finalizer is printed and ignored by CPython, as
@@ -249,7 +250,20 @@ def test_real_interrupts_from_a_timer_never_corrupt_the_arena(
         time.sleep(0.001)
         signal.signal(signal.SIGALRM, previous_alarm)
         signal.signal(signal.SIGINT, runtime_handler)
+        _exit_scopes_left_entered(before)
     assert interrupts > 0
     assert_consistent(arena)
     leftover = [record for _, _, record in arena.blocks() if type(record).__name__ != "Pointer"]
-    assert leftover == []
+    assert leftover == [], [(r, r.allocated_at) for r in leftover]
+
+
+def _exit_scopes_left_entered(before: owned.Scope) -> int:
+    """CPython 3.10 can deliver a signal between a `with` statement's `__enter__` and its
+    block (bpo-29988, closed in 3.11), so that `__exit__` never runs: the scope stays current
+    until it is exited by hand. Later versions never leave one."""
+    stray = 0
+    while owned.current_scope() is not before:
+        owned.current_scope().__exit__(None, None, None)
+        stray += 1
+    assert stray == 0 or sys.version_info < (3, 11)
+    return stray
