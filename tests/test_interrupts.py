@@ -221,7 +221,11 @@ def test_real_interrupts_from_a_timer_never_corrupt_the_arena(
         while frame is not None and frame.f_code in handlers:
             frame = frame.f_back
         if working[0]:
-            _atomic._deferring_handler(signal.SIGINT, frame)
+            try:
+                _atomic._deferring_handler(signal.SIGINT, frame)
+            except KeyboardInterrupt:
+                working[0] = False  # one at a time: the loop's own handling is not interrupted
+                raise
 
     handlers = {ctrl_c.__code__, _atomic._deferring_handler.__code__}
 

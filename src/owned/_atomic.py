@@ -113,7 +113,7 @@ def unprotect_module(module_globals: dict[str, object]) -> None:
 
 
 def _deferring_handler(signum: int, frame: FrameType | None) -> None:
-    if frame is not None and id(frame.f_globals) in _PROTECTED:
+    if frame is not None and (id(frame.f_globals) in _PROTECTED or _entering_with(frame)):
         # Inside an operation: raise when it is over. Re-arming here would deliver the signal
         # again at once, inside this handler (CPython checks for signals after each call), so
         # another thread re-arms it a moment later, until a program frame is innermost.
@@ -127,6 +127,30 @@ def _deferring_handler(signum: int, frame: FrameType | None) -> None:
         return
     assert _previous_handler is not None
     _previous_handler(signum, frame)
+
+
+def _entering_with(frame: FrameType) -> bool:
+    """Whether `frame` is between a `with` statement's `__enter__` and its block.
+
+    An exception raised there skips `__exit__`: the scope (or lock, or file) stays entered.
+    CPython 3.14+ checks for signals after the `__enter__` call returns (`LOAD_SPECIAL`,
+    `CALL`), before the block's handler covers it; 3.10 in `SETUP_WITH`.
+    """
+    import dis  # only when a signal arrives
+
+    previous = None
+    for instruction in dis.get_instructions(frame.f_code):
+        if instruction.offset == frame.f_lasti:
+            if instruction.opname == "SETUP_WITH":
+                return True
+            return (
+                instruction.opname == "CALL"
+                and previous is not None
+                and previous.opname == "LOAD_SPECIAL"
+                and previous.argrepr == "__enter__"
+            )
+        previous = instruction
+    return False
 
 
 _rearming: Final = [False]
