@@ -263,9 +263,12 @@ def test_real_interrupts_from_a_timer_never_corrupt_the_arena(
 
 def _exit_scopes_left_entered(before: owned.Scope) -> int:
     """Exit (and count) scopes an interrupt left entered: a signal between a `with`
-    statement's `__enter__` and its block would skip `__exit__` (3.10's `SETUP_WITH`, 3.14+'s
-    `CALL` of `__enter__`) if the runtime did not defer it into the block. There must be none;
-    they are exited so that a failure here does not spill into later tests."""
+    statement's `__enter__` and its block would skip `__exit__` (3.14+ checks for signals after
+    the `__enter__` call) if the runtime did not defer it into the block. There must be none;
+    they are exited so that a failure here does not spill into later tests.
+
+    Mutation this catches (documented, checked on 3.14 in CI): `_atomic._entering_with`
+    always False leaves a scope entered (`test_scopes` then sees it as a parent too)."""
     stray = 0
     while owned.current_scope() is not before:
         owned.current_scope().__exit__(None, None, None)

@@ -134,15 +134,14 @@ def _entering_with(frame: FrameType) -> bool:
 
     An exception raised there skips `__exit__`: the scope (or lock, or file) stays entered.
     CPython 3.14+ checks for signals after the `__enter__` call returns (`LOAD_SPECIAL`,
-    `CALL`), before the block's handler covers it; 3.10 in `SETUP_WITH`.
+    `CALL`), before the block's handler covers it; 3.10-3.13 call `__enter__` inside one
+    instruction (`SETUP_WITH`, `BEFORE_WITH`) and have no such point.
     """
     import dis  # only when a signal arrives
 
     previous = None
     for instruction in dis.get_instructions(frame.f_code):
         if instruction.offset == frame.f_lasti:
-            if instruction.opname == "SETUP_WITH":
-                return True
             return (
                 instruction.opname == "CALL"
                 and previous is not None
