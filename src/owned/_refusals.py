@@ -123,26 +123,42 @@ def dead_use(facts: Facts, site: Site) -> OwnershipError:
 
 def read_error(facts: Facts, site: Site) -> OwnershipError:
     """Reading (or cloning) failed: the value is dead or mutably borrowed."""
-    if facts.state < MUT:
-        return dead_use(facts, site)
     return borrow_error(facts, site)
+
+
+def _conflict(
+    cls: type[OwnershipError],
+    facts: Facts,
+    site: Site,
+    *,
+    message: str,
+    code: str | None,
+    labels: tuple[str, str],
+) -> OwnershipError:
+    """A borrow refused because of the loan at `facts.loan_at` (rustc's E0499/E0502 shape)."""
+    name = name_of(facts, site)
+    return cls(
+        message.format(what=_quoted(name)),
+        code=code,
+        name=name,
+        labels=((labels[0], facts.loan_at), (labels[1], site)),
+        help=_RELEASE_HELP,
+        borrowed_at=facts.loan_at,
+        used_at=site,
+    )
 
 
 def borrow_error(facts: Facts, site: Site) -> OwnershipError:
     """A shared borrow failed: the value is dead or mutably borrowed."""
     if facts.state < MUT:
         return dead_use(facts, site)
-    name = name_of(facts, site)
-    return BorrowError(
-        f"cannot borrow{_quoted(name)} as immutable because it is also borrowed as mutable",
-        name=name,
-        labels=(
-            ("mutable borrow occurs here", facts.loan_at),
-            ("immutable borrow occurs here", site),
-        ),
-        help=_RELEASE_HELP,
-        borrowed_at=facts.loan_at,
-        used_at=site,
+    return _conflict(
+        BorrowError,
+        facts,
+        site,
+        message="cannot borrow{what} as immutable because it is also borrowed as mutable",
+        code=None,  # the class's own (E0502)
+        labels=("mutable borrow occurs here", "immutable borrow occurs here"),
     )
 
 
@@ -150,32 +166,22 @@ def borrow_mut_error(facts: Facts, site: Site) -> OwnershipError:
     """An exclusive borrow failed: the value is dead or borrowed already."""
     if facts.state < MUT:
         return dead_use(facts, site)
-    name = name_of(facts, site)
-    what = _quoted(name)
     if facts.state == MUT:
-        return BorrowMutError(
-            f"cannot borrow{what} as mutable more than once at a time",
+        return _conflict(
+            BorrowMutError,
+            facts,
+            site,
+            message="cannot borrow{what} as mutable more than once at a time",
             code="E0499",
-            name=name,
-            labels=(
-                ("first mutable borrow occurs here", facts.loan_at),
-                ("second mutable borrow occurs here", site),
-            ),
-            help=_RELEASE_HELP,
-            borrowed_at=facts.loan_at,
-            used_at=site,
+            labels=("first mutable borrow occurs here", "second mutable borrow occurs here"),
         )
-    return BorrowMutError(
-        f"cannot borrow{what} as mutable because it is also borrowed as immutable",
+    return _conflict(
+        BorrowMutError,
+        facts,
+        site,
+        message="cannot borrow{what} as mutable because it is also borrowed as immutable",
         code="E0502",
-        name=name,
-        labels=(
-            ("immutable borrow occurs here", facts.loan_at),
-            ("mutable borrow occurs here", site),
-        ),
-        help=_RELEASE_HELP,
-        borrowed_at=facts.loan_at,
-        used_at=site,
+        labels=("immutable borrow occurs here", "mutable borrow occurs here"),
     )
 
 
