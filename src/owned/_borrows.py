@@ -18,7 +18,7 @@ from typing import Any, Final, NoReturn
 from ._kinds import HANDLE_TYPES, reject_handle, seal
 from ._owners import Family, Handle, Owner, active_owners, shared_ancestor
 from ._parts import adopt, family_of, walk
-from ._refusals import BorrowFacts, dangling
+from ._refusals import BorrowFacts, dangling, fixed_value
 from ._repr import html_of
 from ._sites import Site, caller_site
 
@@ -236,6 +236,14 @@ class Ref(_Borrow):
             return place._value
         raise self._dangling(caller_site())
 
+    @value.setter
+    def value(self, value: Any) -> None:
+        raise fixed_value("Ref", True)
+
+    @value.deleter
+    def value(self) -> None:
+        raise fixed_value("Ref", False)
+
 
 class RefMut(_Borrow):
     """An exclusive borrow (`&mut T`): reads and writes; no other borrow while it is active."""
@@ -261,6 +269,10 @@ class RefMut(_Borrow):
         if not (self._loan._active and place._state == MUT):
             raise self._dangling(site)
         _write(place, _WHOLE, value, place._value, site)
+
+    @value.deleter
+    def value(self) -> None:
+        raise fixed_value("RefMut", False)
 
     def __setitem__(self, key: Any, item: Any) -> None:
         site = caller_site()

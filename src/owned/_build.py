@@ -91,9 +91,34 @@ def _decide() -> Build:
             f"owned: {problem.removeprefix('stale: ')}; running the interpreted core "
             "(reinstall, or `python hatch_build.py`, to rebuild it)",
             RuntimeWarning,
-            stacklevel=4,
+            stacklevel=_program_level(),
         )
     return "interpreted"
+
+
+def _program_level() -> int:
+    """The `stacklevel` of the program's line that made the first import of the core.
+
+    That line is the first frame outside this package and `importlib` (the package's lazy
+    attributes call `importlib.import_module`); `warnings` does not count the import system's
+    own frames (`importlib._bootstrap`), so neither does this.
+    """
+    frame = sys._getframe(1)  # the caller of `warnings.warn`: stacklevel 1
+    level = 1
+    inside = (
+        str(_FOLDER),
+        os.path.dirname(os.path.abspath(__file__)),
+        os.path.dirname(importlib.util.__file__),
+    )
+    while frame.f_back is not None:
+        frame = frame.f_back
+        filename = frame.f_code.co_filename
+        if "importlib" in filename and "_bootstrap" in filename:
+            continue
+        level += 1
+        if not filename.startswith(inside):
+            break
+    return level
 
 
 def _in_main_interpreter() -> bool:

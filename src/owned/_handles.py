@@ -17,6 +17,7 @@ from ._refusals import (
     borrow_error,
     borrow_mut_error,
     double_drop,
+    fixed_value,
     move_error,
     move_out_of_shared,
     moved_into_another,
@@ -136,6 +137,10 @@ class Owned(Handle):
         if self._state != 0 or shared_ancestor(self) is not None:
             raise self._write_refused(site)
         write(self, value, site)
+
+    @value.deleter
+    def value(self) -> None:
+        raise fixed_value("Owned", False)
 
     @property
     def is_alive(self) -> bool:

@@ -11,6 +11,7 @@ from typing import Any, NoReturn
 
 from ._errors import UseAfterDropError
 from ._kinds import seal
+from ._refusals import fixed_value
 from ._sites import Site, caller_site
 
 try:
@@ -81,6 +82,10 @@ class Pointer:
         if self._freed_at is not None:
             raise _use_after_free(self, "WRITE", caller_site())
         self._value = value
+
+    @value.deleter
+    def value(self) -> None:
+        raise fixed_value("Pointer")
 
     def __getitem__(self, index: Any) -> Any:
         if self._freed_at is not None:
