@@ -113,7 +113,7 @@ def unprotect_module(module_globals: dict[str, object]) -> None:
 
 
 def _deferring_handler(signum: int, frame: FrameType | None) -> None:
-    if frame is not None and (id(frame.f_globals) in _PROTECTED or _entering_with(frame)):
+    if frame is not None and (_deciding[0] or _protected(frame)):
         # Inside an operation: raise when it is over. Re-arming here would deliver the signal
         # again at once, inside this handler (CPython checks for signals after each call), so
         # another thread re-arms it a moment later, until a program frame is innermost.
@@ -127,6 +127,23 @@ def _deferring_handler(signum: int, frame: FrameType | None) -> None:
         return
     assert _previous_handler is not None
     _previous_handler(signum, frame)
+
+
+def _protected(frame: FrameType) -> bool:
+    """Whether a Ctrl-C arriving in `frame` must wait.
+
+    Deciding runs Python code (`dis`), where the next signal can arrive: that one waits too
+    (`_deciding`), else its KeyboardInterrupt would escape through this handler into the
+    frame that was being protected.
+    """
+    _deciding[0] = True
+    try:
+        return id(frame.f_globals) in _PROTECTED or _entering_with(frame)
+    finally:
+        _deciding[0] = False
+
+
+_deciding: Final = [False]
 
 
 def _entering_with(frame: FrameType) -> bool:

@@ -11,7 +11,6 @@ from typing import Any, NoReturn
 
 from ._errors import UseAfterDropError
 from ._kinds import seal
-from ._refusals import fixed_value
 from ._sites import Site, caller_site
 
 try:
@@ -85,6 +84,8 @@ class Pointer:
 
     @value.deleter
     def value(self) -> None:
+        from ._refusals import fixed_value  # a layer above: the cold path of a refusal
+
         raise fixed_value("Pointer")
 
     def __getitem__(self, index: Any) -> Any:

@@ -376,7 +376,6 @@ def not_owned(value: object, function: str) -> TypeError:
     )
 
 
-
 _ENDS = {
     "Owned": "an owned value ends with drop() or when its scope ends",
     "Ref": "a borrow ends with release() or its with block",
