@@ -10,7 +10,8 @@ import sys
 from collections.abc import Sequence
 
 from ._diagnostics import should_color
-from ._trace import Trace, annotate, events_json, plot, print_error, run_traced
+from ._trace_annotate import annotate
+from ._trace_run import Trace, events_json, print_error, run_traced
 from ._tracebacks import format_uncaught, involves_ownership
 
 __all__ = ["main"]
@@ -96,6 +97,8 @@ def _trace(script: str, args: list[str], json_path: str | None, plot_path: str |
             file.write(json.dumps(events_json(trace)))  # dumps: C encoder; dump(file): Python
             file.write("\n")
     if plot_path is not None:
+        from ._trace_plot import plot  # matplotlib: imported only when asked for
+
         plot(trace, plot_path)
     _print_error(trace)
     return trace.exit_code

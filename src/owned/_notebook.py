@@ -116,7 +116,8 @@ class CellScopes:
     def owned_trace(self, line: str, cell: str) -> None:
         """Run the cell with event recording on; show its source with each line's events."""
         from ._display import ansi_to_html
-        from ._trace import annotate, run_traced
+        from ._trace_annotate import annotate
+        from ._trace_run import run_traced
 
         if self.trace_folder is None:
             self.trace_folder = Path(tempfile.mkdtemp(prefix="owned_trace_"))
