@@ -22,7 +22,7 @@ from ._display import ansi_to_html
 from ._errors import OwnershipError
 from ._trace_permissions import PERMISSIONS, Loan, Row, View
 
-__all__ = ["permissions_fragment", "permissions_page", "timeline_svg"]
+__all__ = ["permissions_fragment", "permissions_page", "styled_fragment", "timeline_svg"]
 
 _CSS: Final = """
 .owned-perm { font: 13px/1.45 ui-monospace, SFMono-Regular, Menlo, Consolas, monospace;
@@ -125,9 +125,9 @@ def permissions_page(view: View) -> str:
     return _PAGE.substitute(title=title, css=_CSS, js=_JS, fragment=permissions_fragment(view))
 
 
-def permissions_fragment(view: View) -> str:
-    """The view as an HTML fragment with its own styles (what a notebook cell shows)."""
-    title = _e(display_filename(view.script))
+def permissions_fragment(view: View, title: str | None = None) -> str:
+    """The view as an HTML fragment (its styles: `_CSS`), titled by the script's name."""
+    title = _e(display_filename(view.script) if title is None else title)
     lanes = _lane_cells(view)
     out = []
     for index, row in enumerate(view.rows):
@@ -143,9 +143,9 @@ def permissions_fragment(view: View) -> str:
     return fragment
 
 
-def styled_fragment(view: View) -> str:
+def styled_fragment(view: View, title: str | None = None) -> str:
     """The fragment with its stylesheet, for a notebook's output (no script: it may not run)."""
-    return f"<style>{_CSS}</style>\n{permissions_fragment(view)}"
+    return f"<style>{_CSS}</style>\n{permissions_fragment(view, title)}"
 
 
 def _lane_cells(view: View) -> list[str]:
