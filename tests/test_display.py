@@ -82,7 +82,7 @@ def test_ansi_colours_become_spans_and_the_text_is_escaped() -> None:
 def test_leaks_are_a_table_of_type_name_allocation_site_and_reason() -> None:
     heap = owned.Arena()
     with owned.scope(arena=heap):
-        cache = [Owned([1]), Owned(2)]
+        cache: list[Owned[object]] = [Owned([1]), Owned(2)]
         site = cache[0].allocated_at
         del cache  # both handles forgotten: only the scope's bookkeeping refers to them
         leaks = heap.leaks()
