@@ -172,6 +172,31 @@ def test_json_lists_every_event_with_its_block_and_place(tmp_path: Path) -> None
     }
     times = [e["time"] for e in data["events"]]
     assert times == sorted(times)
+    assert data["error"] is None
+
+
+def test_json_names_the_error_that_ended_the_script_and_where(tmp_path: Path) -> None:
+    _script(tmp_path, "from owned import Owned\n\ns = Owned([1])\nt = s.move()\nprint(s.value)\n")
+    result = _trace(tmp_path, "--json", "events.json", "years.py")
+    assert result.returncode == 1
+    data = json.loads((tmp_path / "events.json").read_text())
+    assert data["error"] == {
+        "type": "owned.UseAfterMoveError",
+        "code": "E0382",
+        "message": "use of moved value: `s`",
+        "file": str(tmp_path / "years.py"),
+        "line": 5,
+    }
+    _script(tmp_path, "x = 1\n\nraise KeyError('k')\n")
+    _trace(tmp_path, "--json", "events.json", "years.py")
+    error = json.loads((tmp_path / "events.json").read_text())["error"]
+    assert error == {
+        "type": "KeyError",
+        "code": None,
+        "message": "'k'",
+        "file": str(tmp_path / "years.py"),
+        "line": 3,
+    }
 
 
 def test_plot_draws_the_arena_to_a_png(tmp_path: Path) -> None:

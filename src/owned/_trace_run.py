@@ -21,11 +21,21 @@ from typing import IO, Any, Final, NamedTuple
 
 from ._arena import record_new_arenas
 from ._bytecode import is_function_end, last_line, positions, with_exit
+from ._diagnostics import headline
+from ._errors import OwnershipError
 from ._events import EventGroup, EventLog, EventRow, keep_new_logs
 from ._scope import ROOT, drop_root_values
 from ._sites import Site
 
-__all__ = ["Place", "PlacedGroup", "Trace", "events_json", "print_error", "run_traced"]
+__all__ = [
+    "Place",
+    "PlacedGroup",
+    "Trace",
+    "error_json",
+    "events_json",
+    "print_error",
+    "run_traced",
+]
 
 _END_KINDS: Final = frozenset({"dealloc", "release"})
 
@@ -202,7 +212,38 @@ def events_json(trace: Trace) -> dict[str, Any]:
         }
         for time_ns, address, generation, index in trace.rows
     ]
-    return {"script": trace.script, "exit_code": trace.exit_code, "events": events}
+    return {
+        "script": trace.script,
+        "exit_code": trace.exit_code,
+        "events": events,
+        "error": error_json(trace.error),
+    }
+
+
+def error_json(error: BaseException | None) -> dict[str, Any] | None:
+    """The error that ended the script: its type, rustc code, message and where it was raised
+    (an ownership error: the use it refused; else the innermost frame); None if none did."""
+    if error is None:
+        return None
+    file: str | None = None
+    line: int | None = None
+    if isinstance(error, OwnershipError) and error.used_at is not None:
+        used_at = error.used_at
+        file, line = used_at.filename, positions(used_at.code, used_at.offset)[0]
+    elif error.__traceback__ is not None:
+        last = traceback.extract_tb(error.__traceback__)[-1]
+        file, line = last.filename, last.lineno
+    kind = type(error)
+    module = "owned" if kind.__module__.startswith("owned") else kind.__module__
+    return {
+        "type": kind.__qualname__ if module == "builtins" else f"{module}.{kind.__qualname__}",
+        "code": getattr(error, "code", None)
+        if isinstance(getattr(error, "code", None), str)
+        else None,
+        "message": headline(error) if isinstance(error, OwnershipError) else str(error),
+        "file": file,
+        "line": line,
+    }
 
 
 def _json_of(placed: PlacedGroup) -> dict[str, Any]:
