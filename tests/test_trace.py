@@ -206,6 +206,38 @@ def test_plot_draws_the_arena_to_a_png(tmp_path: Path) -> None:
     assert (tmp_path / "arena.png").read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
 
 
+def test_plot_has_a_legend_line_numbers_and_no_labels_over_each_other(tmp_path: Path) -> None:
+    """Mutation caught: the old per-event labels (rotated text over each event) overlap the
+    title and each other, and a name not clipped to its bar runs into the next one."""
+    from matplotlib import pyplot
+
+    from owned._trace_plot import figure_of
+    from owned._trace_run import run_traced
+
+    script = _script(tmp_path, YEARS)
+    figure = figure_of(run_traced(str(script)))
+    try:
+        (ax,) = figure.axes
+        legend = [text.get_text() for text in ax.get_legend().get_texts()]
+        assert sorted(legend) == ["a block, alloc to dealloc", "borrow", "move", "release"]
+        ticks = [label.get_text() for label in ax.get_xticklabels()]
+        assert ticks[:3] == ["12", "14", "15"]  # alloc years, alloc label, dealloc label
+        figure.canvas.draw()
+        renderer = figure.canvas.get_renderer()
+        free = [ax.title, *ax.get_legend().get_texts()]
+        for axis, (low, high) in ((ax.xaxis, ax.get_xlim()), (ax.yaxis, ax.get_ylim())):
+            free += [
+                tick.label1 for tick in axis.get_major_ticks() if low <= tick.get_loc() <= high
+            ]
+        boxes = [t.get_window_extent(renderer) for t in free if t.get_text()]
+        for i, box in enumerate(boxes):
+            assert not any(box.overlaps(other) for other in boxes[i + 1 :]), box
+        names = [t for t in ax.texts if t not in free]
+        assert names and all(t.get_clip_on() and t.get_clip_box() for t in names)  # in bars
+    finally:
+        pyplot.close(figure)
+
+
 def test_plot_without_matplotlib_says_how_to_install_it(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
