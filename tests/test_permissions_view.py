@@ -172,3 +172,46 @@ def test_the_svg_timeline_has_a_column_per_value_and_the_error(tmp_path: Path) -
     assert "error[E0382]" in texts
     arrows = [e for e in svg.iter(f"{namespace}line") if e.get("marker-end")]
     assert len(arrows) == 1  # the move of `s` into `s2`
+
+
+def test_a_temporary_borrow_and_a_moved_in_parameter_read_as_what_they_are(
+    tmp_path: Path,
+) -> None:
+    """A borrow that ends with its statement gives R and takes it back on one line; the owner
+    lends W and O for that line only; a parameter of the caller's name is its own place.
+
+    Mutation caught: dropping `moments` (one before/after pair per line) shows the borrow as
+    never having had R (`absent`) and the owner as simply holding W and O."""
+    source = """
+        import owned
+        from owned import Owned
+
+
+        @owned.function
+        def total(years: Owned[list[int]]) -> int:
+            return sum(years.borrow().value)
+
+
+        years = Owned([1, 2])
+        print(total(years))
+    """
+    (tmp_path / "years.py").write_text(textwrap.dedent(source).lstrip())
+    result = subprocess.run(
+        [sys.executable, "-m", "owned", "trace", "--html", "years.html", "years.py"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    cells = _Cells()
+    cells.feed((tmp_path / "years.html").read_text())
+    rows = {line: perms for _, line, perms in cells.rows if line}
+    inside = rows["7"]
+    assert inside["years (in total)"] == {"R": "held", "W": "lent", "O": "lent"}
+    assert inside["& years (in total)"] == {"R": "brief", "W": "absent", "O": "absent"}
+    assert _perms(rows["11"], "years") == "-R-W-O"  # moved into the call
+    assert _perms(rows["11"], "years (in total)") == "+R+W+O"
+    ends = [perms for classes, _, perms in cells.rows if "block-end" in classes]
+    assert [list(perms) for perms in ends] == [["years (in total)"]]  # dropped as `total` returns

@@ -29,7 +29,7 @@ _CSS: Final = """
   color: #212121; background: #fff; border-collapse: collapse; }
 .owned-perm td { padding: 0 6px; vertical-align: top; white-space: pre; }
 .owned-perm td.no { color: #9e9e9e; text-align: right; user-select: none; }
-.owned-perm td.lane { padding: 0; width: 8px; }
+.owned-perm td.lane { padding: 0; width: 8px; min-width: 8px; }
 .owned-perm td.lane.loan { background: #90caf9; }
 .owned-perm td.lane.loan.mut { background: #ffab91; }
 .owned-perm td.lane.loan.start { border-top-left-radius: 4px; border-top-right-radius: 4px; }
@@ -46,6 +46,8 @@ _CSS: Final = """
 .owned-perm .p.lost { background: #ffcdd2; color: #b71c1c; text-decoration: line-through; }
 .owned-perm .p.held { background: #eeeeee; color: #424242; }
 .owned-perm .p.absent { color: #e0e0e0; }
+.owned-perm .p.brief { background: #e8f5e9; color: #1b5e20; outline: 1px dashed #66bb6a; }
+.owned-perm .p.lent { background: #fff3e0; color: #e65100; outline: 1px dashed #ffa726; }
 .owned-perm .p.missing { outline: 2px solid #d32f2f; color: #d32f2f; font-weight: bold; }
 .owned-perm .place.hover { background: #fff59d; }
 .owned-perm td.events { color: #00838f; }
@@ -90,7 +92,9 @@ _FRAGMENT: Final = Template("""<div class="owned-view">
 <span class="p held">R</span> read, <span class="p held">W</span> write,
 <span class="p held">O</span> own (move or drop);
 <span class="p gained">R</span> gained, <span class="p lost">R</span> lost,
-<span class="p missing">R</span> needed but not held;
+<span class="p missing">R</span> needed but not held,
+<span class="p brief">R</span> held during the line only,
+<span class="p lent">W</span> given up during the line and back;
 borrow bars: <span style="background:#90caf9">&nbsp;&nbsp;</span> shared,
 <span style="background:#ffab91">&nbsp;&nbsp;</span> mutable</div>
 <table class="owned-perm" data-script="$title">
@@ -168,7 +172,9 @@ def _lane_cells(view: View) -> list[str]:
                 ["last"] if row == loan.end else []
             )
             kind = "&mut" if loan.mutable else "&"
-            what = f"{loan.place}: {kind} {loan.owner}"
+            what = (
+                loan.place if loan.place.startswith("&") else f"{loan.place}: {kind} {loan.owner}"
+            )
             if loan.temporary:
                 what += " (a temporary: ends with its statement)"
             out.append(_LANE.substitute(classes=" ".join(classes), title=_e(what)))
@@ -178,7 +184,10 @@ def _lane_cells(view: View) -> list[str]:
 
 def _row(row: Row, lanes: str) -> str:
     classes = ["line" if row.end is None else "block-end"] + (["fails"] if row.fails else [])
-    perms = [_place(name, before, after) for name, (before, after) in row.changes.items()]
+    perms = [
+        _place(name, before, after, moments=row.moments.get(name))
+        for name, (before, after) in row.changes.items()
+    ]
     if row.fails is not None:
         name, needed = row.fails
         perms.append(_place(name, frozenset(), frozenset(), needed=needed))
@@ -196,16 +205,25 @@ def _row(row: Row, lanes: str) -> str:
 
 
 def _place(
-    name: str, before: frozenset[str], after: frozenset[str], needed: str | None = None
+    name: str,
+    before: frozenset[str],
+    after: frozenset[str],
+    needed: str | None = None,
+    moments: tuple[frozenset[str], frozenset[str]] | None = None,
 ) -> str:
+    ever, lacked = moments if moments is not None else (before | after, frozenset())
     letters = []
     for perm in PERMISSIONS:
         if perm == needed:
             change = "missing"
+        elif perm in after and perm not in before:
+            change = "gained"
         elif perm in after:
-            change = "held" if perm in before else "gained"
+            change = "lent" if perm in lacked else "held"  # lent: given up, then back
+        elif perm in before:
+            change = "lost"
         else:
-            change = "lost" if perm in before else "absent"
+            change = "brief" if perm in ever else "absent"  # had it during the line only
         letters.append(_LETTER.substitute(perm=perm, change=change))
     return _PLACE.substitute(name=_e(name), letters="".join(letters))
 

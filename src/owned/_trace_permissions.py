@@ -61,6 +61,9 @@ class Row:
     end: BlockEnd | None = None
     # place -> (permissions before the row's first run, after it), in order of first change
     changes: dict[str, tuple[frozenset[str], frozenset[str]]] = field(default_factory=dict)
+    # place -> (every permission it held at some point of the row, every one it lacked at some
+    # point): a temporary borrow gives and takes back within one line
+    moments: dict[str, tuple[frozenset[str], frozenset[str]]] = field(default_factory=dict)
     events: list[str] = field(default_factory=list)  # in words, in order, each once
     runs: int = 0
     fails: tuple[str, str] | None = None  # (place, the permission it lacked)
@@ -172,6 +175,8 @@ class _Builder:
         self.places.setdefault(place, None)
         known = self.rows[row].changes.get(place)
         self.rows[row].changes[place] = (before if known is None else known[0], after)
+        ever, lacked = self.rows[row].moments.get(place, (before, _OWNER - before))
+        self.rows[row].moments[place] = (ever | after, lacked | (_OWNER - after))
 
     def visit(self, row: int | None, words: str | None) -> None:
         if row != self.last_row:
@@ -198,6 +203,8 @@ class _Builder:
             self.change(row, owner, state.permissions())
         elif group.kind == "move":
             new = group.name or owner
+            if new == owner and group.detail not in (None, "root"):  # a parameter of that name
+                new = f"{new} (in {group.detail})"
             self.visit(row, f"move {owner} -> {new}")
             self.change(row, owner, _NONE)
             state.owner = new
