@@ -229,9 +229,11 @@ def test_plot_has_a_legend_line_numbers_and_no_labels_over_each_other(tmp_path: 
             free += [
                 tick.label1 for tick in axis.get_major_ticks() if low <= tick.get_loc() <= high
             ]
-        boxes = [t.get_window_extent(renderer) for t in free if t.get_text()]
+        shown = [t for t in free if t.get_text()]
+        boxes = [t.get_window_extent(renderer) for t in shown]
         for i, box in enumerate(boxes):
-            assert not any(box.overlaps(other) for other in boxes[i + 1 :]), box
+            over = [shown[j].get_text() for j in range(i + 1, len(boxes)) if box.overlaps(boxes[j])]
+            assert not over, (shown[i].get_text(), over)
         names = [t for t in ax.texts if t not in free]
         assert names and all(t.get_clip_on() and t.get_clip_box() for t in names)  # in bars
     finally:

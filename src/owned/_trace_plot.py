@@ -7,6 +7,7 @@ are markers, explained by the legend; the axis under the events names the line o
 
 from __future__ import annotations
 
+import os
 from typing import Any, Final
 
 from ._bytecode import display_filename
@@ -53,14 +54,20 @@ def figure_of(trace: Trace) -> Any:
         events = [event for of, event, _ in described if of == arena]
         _draw_blocks(ax, events, colours)
         which = "default arena" if arena == 0 else f"arena #{arena}"
-        ax.set_title(f"{display_filename(trace.script)}: {which}")
+        ax.set_title(f"{_short(trace.script)}: {which}", loc="left")
         ax.set_xlabel("line of each event")
         ax.set_ylabel("cell")
         ax.set_xlim(-0.5, max(len(events), 1) - 0.5)
         _line_ticks(ax, [line for of, _, line in described if of == arena])
-        ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8, frameon=False)
+        ax.legend(loc="center left", bbox_to_anchor=(1.01, 0.5), fontsize=8, frameon=False)
     figure.tight_layout()
     return figure
+
+
+def _short(script: str) -> str:
+    """The script as the title names it: relative to the working directory, else its name."""
+    shown = display_filename(script)
+    return os.path.basename(shown) if os.path.isabs(shown) else shown
 
 
 def _events(trace: Trace) -> list[tuple[int, Event, int | None]]:
