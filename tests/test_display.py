@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import pytest
 
 import owned
 from owned import Owned
+from owned._census import Leaks
 from owned._display import ansi_to_html, arena_html, leaks_html
 
 
@@ -80,26 +79,20 @@ def test_ansi_colours_become_spans_and_the_text_is_escaped() -> None:
     )
 
 
-@dataclass(frozen=True)
-class _Leak:
-    value_type: str
-    name: str | None
-    allocated_at: owned.Site | str | None
-    reason: str
-
-
 def test_leaks_are_a_table_of_type_name_allocation_site_and_reason() -> None:
-    with owned.scope(arena=owned.Arena()):
-        made = Owned([1])
-        site = made.allocated_at
-    shown = leaks_html(
-        [
-            _Leak("list", "cache", site, "held only by a cycle: a -> b -> a"),
-            _Leak("int", None, None, "x"),
-        ]
-    )
+    heap = owned.Arena()
+    with owned.scope(arena=heap):
+        cache: list[Owned[object]] = [Owned([1]), Owned(2)]
+        site = cache[0].allocated_at
+        del cache  # both handles forgotten: only the scope's bookkeeping refers to them
+        leaks = heap.leaks()
+        assert isinstance(leaks, Leaks)  # a list that displays itself
+        shown = leaks._repr_html_()  # what a notebook shows for `arena.leaks()`
+        assert shown == leaks_html(leaks)
+    assert shown is not None
     assert "2 leaked blocks" in shown
     assert f"test_display.py:{site.line} (test_leaks" in shown
-    assert "held only by a cycle: a -&gt; b -&gt; a" in shown
+    assert '<td style="padding: 0 8px 0 0">list</td>' in shown
+    assert "forgotten: nothing refers to its handle but its owner" in shown
     assert "&lt;unnamed&gt;" in shown
     assert leaks_html([]).endswith("<b>no leaks</b></div>")

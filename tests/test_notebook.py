@@ -37,6 +37,7 @@ CELLS = {
     ),
     "uncaught": "first.release()\nmoved = years.move()\nyears.value",
     "later": "moved.value",
+    "leaks": "lost = [Owned([9], arena=heap)]\ndel lost\nheap.leaks()",
     "trace": ("%%owned_trace\nimport owned\nv = owned.Owned([1, 2])\nw = v.move()\nprint(v.value)"),
 }
 RERUNS = 5  # the "make" cell runs this many times: 5 x 4 cells would not fit in 16 without drops
@@ -50,7 +51,7 @@ def outputs() -> dict[str, list[list[dict[str, Any]]]]:
     client = NotebookClient(notebook, timeout=60, kernel_name="python3", allow_errors=True)
     runs: dict[str, list[list[dict[str, Any]]]] = {key: [] for key in CELLS}
     order = ["load", "setup", *["make", "count"] * RERUNS, "scope", "awaits", "arena", "borrow"]
-    order += ["refused", "uncaught", "later", "trace"]
+    order += ["refused", "uncaught", "later", "trace", "leaks"]
     with client.setup_kernel():
         for key in order:
             cell = cells[key]
@@ -141,7 +142,22 @@ def test_owned_trace_shows_the_cell_with_its_events_and_its_error(
     assert "v = owned.Owned([1, 2])  # alloc v [2 cells @0x0]" in lines
     assert "w = v.move()             # move v -> w" in lines
     assert "owned.UseAfterMoveError: error[E0382]: use of moved value: `v`" in lines
-    assert "<pre" in data["text/html"]
+    html = data["text/html"]  # the permissions view: `v` loses R, W and O to `w`, then fails
+    assert re.search(r'data-script="Cell In\[\d+\]"', html)
+    assert html.count('data-place="v"') == 3  # its alloc, its move and the failing read
+    assert '<span class="p missing" data-perm="R" data-change="missing">R</span>' in html
+    assert "use of moved value: <span" in html or "use of moved value: `v`" in html
+
+
+def test_arena_leaks_display_as_a_table_naming_the_cell(
+    outputs: dict[str, list[list[dict[str, Any]]]],
+) -> None:
+    (result,) = outputs["leaks"][0]
+    data = _data(result)
+    assert set(data) == {"text/plain", "text/html"}
+    assert "reason='forgotten'" in data["text/plain"]
+    assert "1 leaked block" in data["text/html"]
+    assert re.search(r"Cell In\[\d+\], line 1", data["text/html"])
 
 
 def test_the_example_notebook_is_stored_without_outputs_and_runs() -> None:
@@ -153,6 +169,9 @@ def test_the_example_notebook_is_stored_without_outputs_and_runs() -> None:
     assert [e["ename"] for e in errors] == ["UseAfterMoveError"]  # the cell tagged to raise
     html = [o for cell in code for o in cell.outputs if "text/html" in o.get("data", {})]
     assert len(html) >= 5
+    shown = [o["data"]["text/html"] for o in html]
+    assert sum('data-change="lost"' in h for h in shown) == 1  # the %%owned_trace cell's view
+    assert sum("1 leaked block" in h for h in shown) == 1  # the last cell's `heap.leaks()`
 
 
 # -- the cell scopes without a kernel ------------------------------------------------------------

@@ -172,6 +172,31 @@ def test_json_lists_every_event_with_its_block_and_place(tmp_path: Path) -> None
     }
     times = [e["time"] for e in data["events"]]
     assert times == sorted(times)
+    assert data["error"] is None
+
+
+def test_json_names_the_error_that_ended_the_script_and_where(tmp_path: Path) -> None:
+    _script(tmp_path, "from owned import Owned\n\ns = Owned([1])\nt = s.move()\nprint(s.value)\n")
+    result = _trace(tmp_path, "--json", "events.json", "years.py")
+    assert result.returncode == 1
+    data = json.loads((tmp_path / "events.json").read_text())
+    assert data["error"] == {
+        "type": "owned.UseAfterMoveError",
+        "code": "E0382",
+        "message": "use of moved value: `s`",
+        "file": str(tmp_path / "years.py"),
+        "line": 5,
+    }
+    _script(tmp_path, "x = 1\n\nraise KeyError('k')\n")
+    _trace(tmp_path, "--json", "events.json", "years.py")
+    error = json.loads((tmp_path / "events.json").read_text())["error"]
+    assert error == {
+        "type": "KeyError",
+        "code": None,
+        "message": "'k'",
+        "file": str(tmp_path / "years.py"),
+        "line": 3,
+    }
 
 
 def test_plot_draws_the_arena_to_a_png(tmp_path: Path) -> None:
@@ -179,6 +204,40 @@ def test_plot_draws_the_arena_to_a_png(tmp_path: Path) -> None:
     result = _trace(tmp_path, "--plot", "arena.png", "years.py")
     assert result.returncode == 0, result.stderr
     assert (tmp_path / "arena.png").read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
+
+
+def test_plot_has_a_legend_line_numbers_and_no_labels_over_each_other(tmp_path: Path) -> None:
+    """Mutation caught: the old per-event labels (rotated text over each event) overlap the
+    title and each other, and a name not clipped to its bar runs into the next one."""
+    from matplotlib import pyplot
+
+    from owned._trace_plot import figure_of
+    from owned._trace_run import run_traced
+
+    script = _script(tmp_path, YEARS)
+    figure = figure_of(run_traced(str(script)))
+    try:
+        (ax,) = figure.axes
+        legend = [text.get_text() for text in ax.get_legend().get_texts()]
+        assert sorted(legend) == ["a block, alloc to dealloc", "borrow", "move", "release"]
+        ticks = [label.get_text() for label in ax.get_xticklabels()]
+        assert ticks[:3] == ["12", "14", "15"]  # alloc years, alloc label, dealloc label
+        figure.canvas.draw()
+        renderer = figure.canvas.get_renderer()
+        free = [ax.title, *ax.get_legend().get_texts()]
+        for axis, (low, high) in ((ax.xaxis, ax.get_xlim()), (ax.yaxis, ax.get_ylim())):
+            free += [
+                tick.label1 for tick in axis.get_major_ticks() if low <= tick.get_loc() <= high
+            ]
+        shown = [t for t in free if t.get_text()]
+        boxes = [t.get_window_extent(renderer) for t in shown]
+        for i, box in enumerate(boxes):
+            over = [shown[j].get_text() for j in range(i + 1, len(boxes)) if box.overlaps(boxes[j])]
+            assert not over, (shown[i].get_text(), over)
+        names = [t for t in ax.texts if t not in free]
+        assert names and all(t.get_clip_on() and t.get_clip_box() for t in names)  # in bars
+    finally:
+        pyplot.close(figure)
 
 
 def test_plot_without_matplotlib_says_how_to_install_it(

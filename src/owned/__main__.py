@@ -10,7 +10,8 @@ import sys
 from collections.abc import Sequence
 
 from ._diagnostics import should_color
-from ._trace import Trace, annotate, events_json, plot, print_error, run_traced
+from ._trace_annotate import annotate
+from ._trace_run import Trace, events_json, print_error, run_traced
 from ._tracebacks import format_uncaught, involves_ownership
 
 __all__ = ["main"]
@@ -34,6 +35,14 @@ def _parser() -> argparse.ArgumentParser:
     trace.add_argument("--json", metavar="FILE", help="also write the events to FILE as JSON")
     trace.add_argument(
         "--plot", metavar="FILE", help="also draw the arena over time to FILE (.png or .svg)"
+    )
+    trace.add_argument(
+        "--html",
+        metavar="FILE",
+        help="also write the permissions view (R/W/O per line, borrows, drops) to FILE",
+    )
+    trace.add_argument(
+        "--svg", metavar="FILE", help="also draw each value's timeline to FILE (SVG)"
     )
     trace.add_argument("script", metavar="SCRIPT", help="the Python file to run")
     trace.add_argument("args", nargs=argparse.REMAINDER, help="arguments passed to SCRIPT")
@@ -63,7 +72,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     arguments = _parser().parse_args(argv)
     if arguments.command == "explain":
         return _explain(arguments.key, markdown_page=arguments.markdown)
-    return _trace(arguments.script, arguments.args, arguments.json, arguments.plot)
+    return _trace(
+        arguments.script,
+        arguments.args,
+        {
+            "json": arguments.json,
+            "plot": arguments.plot,
+            "html": arguments.html,
+            "svg": arguments.svg,
+        },
+    )
 
 
 def _explain(key: str | None, *, markdown_page: bool) -> int:
@@ -81,7 +99,8 @@ def _explain(key: str | None, *, markdown_page: bool) -> int:
     return 0
 
 
-def _trace(script: str, args: list[str], json_path: str | None, plot_path: str | None) -> int:
+def _trace(script: str, args: list[str], outputs: dict[str, str | None]) -> int:
+    json_path, plot_path = outputs["json"], outputs["plot"]
     if plot_path is not None and not _has_matplotlib():
         sys.stderr.write(f"owned trace: {_PLOT_INSTALL}\n")
         return 2
@@ -96,9 +115,24 @@ def _trace(script: str, args: list[str], json_path: str | None, plot_path: str |
             file.write(json.dumps(events_json(trace)))  # dumps: C encoder; dump(file): Python
             file.write("\n")
     if plot_path is not None:
+        from ._trace_plot import plot  # matplotlib: imported only when asked for
+
         plot(trace, plot_path)
+    if outputs["html"] is not None or outputs["svg"] is not None:
+        _write_views(trace, outputs["html"], outputs["svg"])
     _print_error(trace)
     return trace.exit_code
+
+
+def _write_views(trace: Trace, html_path: str | None, svg_path: str | None) -> None:
+    from ._trace_html import permissions_page, timeline_svg
+    from ._trace_permissions import permissions_view
+
+    view = permissions_view(trace)
+    for path, draw in ((html_path, permissions_page), (svg_path, timeline_svg)):
+        if path is not None:
+            with open(path, "w", encoding="utf-8") as file:
+                file.write(draw(view))
 
 
 def _print_error(trace: Trace) -> None:

@@ -42,6 +42,7 @@ __all__ = [
     "running_frame",
     "used_name",
     "with_exit",
+    "with_statement_at",
 ]
 
 # (line, end line, column, end column) of an instruction; columns are 0-based UTF-8 bytes.
@@ -511,6 +512,15 @@ def with_exit(code: CodeType, offset: int) -> WithExit | None:
             return WithExit(start, start_column, block_end)
     if end_line != line and column is not None:  # no source: 3.11 and 3.12 still know
         return WithExit(line, column, end_line)
+    return None
+
+
+def with_statement_at(filename: str, line: int) -> WithExit | None:
+    """The innermost `with` statement whose header holds `line` of `filename`, or None."""
+    source = "".join(linecache.getlines(filename))
+    for start, column, header_end, block_end in reversed(_with_statements_in(filename, source)):
+        if start <= line <= header_end:
+            return WithExit(start, column, block_end)
     return None
 
 

@@ -16,7 +16,7 @@ from ._arena import Arena, install_census
 from ._owners import active_owners
 from ._sites import Site
 
-__all__ = ["Leak", "blocks", "leaks"]
+__all__ = ["Leak", "Leaks", "blocks", "leaks"]
 
 FORGOTTEN: Final = "forgotten"
 CYCLE: Final = "cycle"
@@ -61,6 +61,17 @@ class Leak:
         return f"{what}: {self.type_name}, {self.size} {cells} @0x{self.address:x}{where}; {why}"
 
 
+class Leaks(list[Leak]):
+    """What `arena.leaks()` returns: a list of `Leak`s that a notebook shows as a table."""
+
+    __slots__ = ()
+
+    def _repr_html_(self) -> str | None:
+        from ._repr import html_of
+
+        return html_of(self)
+
+
 def _owned_handles() -> Iterator[Any]:
     """Every live handle owned by an active scope, and every part of those, depth first."""
     pending = []
@@ -87,7 +98,7 @@ def blocks(arena: Arena) -> list[tuple[int, int, Any]]:
     return [found[address] for address in sorted(found)]
 
 
-def leaks(arena: Arena) -> list[Leak]:
+def leaks(arena: Arena) -> Leaks:
     """The live blocks of `arena` that no program can use any more, by address."""
     found: dict[int, Leak] = {}
     for owner in active_owners():
@@ -96,7 +107,7 @@ def leaks(arena: Arena) -> list[Leak]:
                 found.setdefault(handle.address, _leak(handle, FORGOTTEN))
     for cycle_leak in _cycles(arena):
         found.setdefault(cycle_leak.address, cycle_leak)
-    return [found[address] for address in sorted(found)]
+    return Leaks(found[address] for address in sorted(found))
 
 
 def _forgotten_in(owner: Any) -> Iterator[Any]:

@@ -17,10 +17,11 @@ import re
 import reprlib
 from collections.abc import Iterable
 from string import Template
-from typing import Any, Final, Protocol
+from typing import Any, Final
 
 from ._arena import Arena
 from ._borrows import Ref, RefMut
+from ._census import CYCLE, Leak, Leaks
 from ._errors import OwnershipError
 from ._handles import Owned
 from ._places import place
@@ -29,7 +30,7 @@ from ._repr import register_html
 from ._scope import Scope
 from ._sites import Site
 
-__all__ = ["Leak", "arena_html", "borrow_html", "error_html", "leaks_html", "owned_html"]
+__all__ = ["arena_html", "borrow_html", "error_html", "leaks_html", "owned_html"]
 
 _FONT: Final = "font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace"
 _BOX: Final = f"{_FONT}; font-size: 13px; line-height: 1.4"
@@ -287,17 +288,10 @@ def error_html(error: OwnershipError) -> str:
 # -- leaks -------------------------------------------------------------------------------------
 
 
-class Leak(Protocol):
-    """What `leaks_html` shows of one leaked block (the records `arena.leaks()` returns)."""
-
-    @property
-    def value_type(self) -> str: ...
-    @property
-    def name(self) -> str | None: ...
-    @property
-    def allocated_at(self) -> Site | str | None: ...
-    @property
-    def reason(self) -> str: ...
+def _why(leak: Leak) -> str:
+    if leak.reason == CYCLE:
+        return f"held only by the reference cycle {' -> '.join(leak.cycle)}"
+    return "forgotten: nothing refers to its handle but its owner"
 
 
 def leaks_html(leaks: Iterable[Leak]) -> str:
@@ -308,10 +302,10 @@ def leaks_html(leaks: Iterable[Leak]) -> str:
         + "".join(
             f'<td style="padding: 0 8px 0 0">{_e(cell)}</td>'
             for cell in (
-                leak.value_type,
+                leak.type_name,
                 leak.name or "<unnamed>",
                 _site_text(leak.allocated_at),
-                leak.reason,
+                _why(leak),
             )
         )
         + "</tr>"
@@ -335,3 +329,4 @@ register_html(Ref, borrow_html)
 register_html(RefMut, borrow_html)
 register_html(Arena, arena_html)
 register_html(OwnershipError, error_html)
+register_html(Leaks, leaks_html)

@@ -114,9 +114,12 @@ class CellScopes:
     # -- %%owned_trace -----------------------------------------------------------------------
 
     def owned_trace(self, line: str, cell: str) -> None:
-        """Run the cell with event recording on; show its source with each line's events."""
-        from ._display import ansi_to_html
-        from ._trace import annotate, run_traced
+        """Run the cell with event recording on; show the permissions view of it (the plain
+        text: its source with each line's events)."""
+        from ._trace_annotate import annotate
+        from ._trace_html import styled_fragment
+        from ._trace_permissions import permissions_view
+        from ._trace_run import run_traced
 
         if self.trace_folder is None:
             self.trace_folder = Path(tempfile.mkdtemp(prefix="owned_trace_"))
@@ -130,14 +133,12 @@ class CellScopes:
         trace = contextvars.Context().run(run_traced, str(script))
         header = f"# owned trace of Cell In[{number}]"
         plain = header + "\n" + annotate(trace).split("\n", 1)[1]
-        coloured = header + "\n" + annotate(trace, color=True).split("\n", 1)[1]
         if trace.error is not None:  # the place is in the drawing: no frames of a temporary file
             plain += "\n" + _error_line(trace.error, color=False)
-            coloured += "\n" + _error_line(trace.error, color=True)
-        bundle = {
-            "text/plain": plain,
-            "text/html": f'<pre style="line-height: 1.3">{ansi_to_html(coloured)}</pre>',
-        }
+        html = styled_fragment(permissions_view(trace), title=f"Cell In[{number}]")
+        if trace.error is not None and not isinstance(trace.error, OwnershipError):
+            html += f"<pre>{_escaped(_error_line(trace.error, color=False))}</pre>"
+        bundle = {"text/plain": plain, "text/html": html}
         self.shell.display_pub.publish(data=bundle)  # what IPython.display.display() calls
 
 
@@ -159,6 +160,12 @@ def _without_colours(text: str) -> str:
     from ._display import _SGR
 
     return _SGR.sub("", text)
+
+
+def _escaped(text: str) -> str:
+    import html
+
+    return html.escape(text)
 
 
 def _error_line(error: BaseException, *, color: bool) -> str:

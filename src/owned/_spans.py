@@ -2,7 +2,7 @@
 
 A `Site` is only a code object and an instruction offset, cheap to keep on the hot path. This
 module turns one into the line and columns rustc would underline, from `co_positions()`, the
-bytecode and the source file; the trace (`_trace`) uses the same positions to place its
+bytecode and the source file; the trace (`_trace_run`) uses the same positions to place its
 comments. Working in UTF-8 bytes (what CPython records) and answering in characters (what a
 reader counts) is done here and nowhere else.
 """
