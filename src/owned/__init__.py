@@ -42,6 +42,9 @@ if _TYPE_CHECKING:  # what type checkers see; at run time the names load on firs
     from ._handles import Owned as Owned
     from ._handles import drop as drop
     from ._handles import move as move
+    from ._mem import replace as replace
+    from ._mem import swap as swap
+    from ._mem import take as take
     from ._notebook import load_ipython_extension as load_ipython_extension
     from ._notebook import unload_ipython_extension as unload_ipython_extension
     from ._pointer import Pointer as Pointer
@@ -82,7 +85,10 @@ _HOMES: dict[str, str] = {
     "function": "_function",
     "load_ipython_extension": "_notebook",
     "move": "_handles",
+    "replace": "_mem",
     "scope": "_scope",
+    "swap": "_mem",
+    "take": "_mem",
     "unload_ipython_extension": "_notebook",
 }
 
@@ -115,7 +121,10 @@ __all__ = [
     "function",
     "load_ipython_extension",
     "move",
+    "replace",
     "scope",
+    "swap",
+    "take",
     "unload_ipython_extension",
 ]
 
