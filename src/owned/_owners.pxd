@@ -26,7 +26,7 @@ cdef class Owner:
 @cython.final
 cdef class Family(Owner):
     cdef dict _adopted_at
-    cdef Handle _head
+    cdef public Handle _head  # public: read by `Owned.owner` and the smart pointers
 
 @cython.locals(owner=Owner, family=Family, head=Handle)
 cpdef Handle shared_ancestor(Handle handle)

@@ -640,7 +640,8 @@ def _label(box: _Box) -> str:
 
 def _cycles_through(leaked: list[_Box]) -> dict[int, tuple[str, ...]]:
     """For each leaked box, a cycle it is on or hangs from: a depth-first walk that visits
-    every box and edge once (iterative, so that a long chain does not recurse)."""
+    every box and edge once (iterative, so that a long chain does not recurse), then a pass
+    that gives the boxes hanging from a cycle the cycle they hang from."""
     leaked_ids = {id(box) for box in leaked}
     found: dict[int, tuple[str, ...]] = {}
     colour: dict[int, int] = {}  # 1: on the current path, 2: finished
@@ -658,10 +659,8 @@ def _cycles_through(leaked: list[_Box]) -> dict[int, tuple[str, ...]]:
                 done = path.pop()
                 del index[id(done)]
                 colour[id(done)] = 2
-                if path and id(done) in found and id(path[-1]) not in found:
-                    found[id(path[-1])] = found[id(done)]
                 continue
-            if id(step) not in leaked_ids:
+            if id(step) not in leaked_ids or colour.get(id(step)) == 2:
                 continue
             if colour.get(id(step)) == 1:  # back to the path: a cycle
                 loop = path[index[id(step)] :]
@@ -669,12 +668,15 @@ def _cycles_through(leaked: list[_Box]) -> dict[int, tuple[str, ...]]:
                 for member in loop:
                     found.setdefault(id(member), names)
                 continue
-            if colour.get(id(step)) == 2:
-                if id(step) in found and id(path[-1]) not in found:
-                    found[id(path[-1])] = found[id(step)]
-                continue
             colour[id(step)] = 1
             index[id(step)] = len(path)
             path.append(step)
             stack.append(_edges(step))
+    pending = [box for box in leaked if id(box) in found]
+    while pending:
+        holder = pending.pop()
+        for held in _edges(holder):
+            if id(held) in leaked_ids and id(held) not in found:
+                found[id(held)] = found[id(holder)]
+                pending.append(held)
     return found
