@@ -215,8 +215,9 @@ def spawn(function: Callable[..., R], /, *args: Any, **kwargs: Any) -> JoinHandl
         raise TypeError(f"spawn expects a callable, got {type(function).__name__}")
     try:
         scope, args, kwargs = _hand_over(args, kwargs, site, False)
-    except (OwnershipError, TypeError, ValueError) as refused:  # the caller's line is the place
-        raise refused.with_traceback(None) from None  # and no frame keeps the arguments alive
+    except (OwnershipError, TypeError, ValueError) as refused:  # refused at the caller's line,
+        del args, kwargs  # with no frame keeping a refused borrow active
+        raise refused.with_traceback(None) from None
     return _start(scope, function, args, kwargs)
 
 
@@ -240,7 +241,8 @@ class _ThreadScope:
             raise TypeError(f"spawn expects a callable, got {type(function).__name__}")
         try:
             scope, args, kwargs = _hand_over(args, kwargs, site, True)
-        except (OwnershipError, TypeError, ValueError) as refused:
+        except (OwnershipError, TypeError, ValueError) as refused:  # refused at the caller's line,
+            del args, kwargs  # with no frame keeping a refused borrow active
             raise refused.with_traceback(None) from None
         handle = _start(scope, function, args, kwargs)
         self._handles.append(handle)
