@@ -9,9 +9,10 @@ to) and the place inside a `RefCell` or `Mutex` each own the handles in their va
 from __future__ import annotations
 
 import sys
+import threading
 from typing import Any
 
-from ._atomic import STATE
+from ._atomic import STATE as _CORE_STATE
 from ._handles import Owned, claim_at_exit, finish_drop, needs_finishing
 from ._owners import Family, Handle
 from ._parts import walk
@@ -19,9 +20,20 @@ from ._refusals import Facts, move_error, moved_into_another
 from ._sites import Site, site_at
 from ._states import EXITED, MUT
 
-__all__ = ["STATE", "drop_value", "end_site", "handles_in", "refuse_parts", "user_site"]
+__all__ = ["STATE", "drop_value", "end_site", "handles_in", "refuse_parts", "site_of", "user_site"]
 
 _getframe = sys._getframe
+
+def _core_compiled() -> bool:
+    from . import _owners
+
+    return bool(getattr(_owners, "__file__", "").endswith((".so", ".pyd")))
+
+
+# What the smart pointers hold while they change counts, owners and families. Interpreted,
+# the core's own lock (its operations take it too); compiled, the core's steps are atomic C
+# calls, so a reentrant lock of their own (a finalizer may run one inside another) suffices.
+STATE: Any = threading.RLock() if _core_compiled() else _CORE_STATE
 
 
 def user_site(depth: int = 0) -> Site:
@@ -30,10 +42,20 @@ def user_site(depth: int = 0) -> Site:
     return site_at(frame.f_code, frame.f_lasti)
 
 
+def site_of(where: Any) -> Site:
+    """A `Site`, from a site or from the `(code, offset)` pair a hot path kept instead
+    (making the `Site` costs more than the operation: it is made when a message needs it)."""
+    if type(where) is tuple:
+        return site_at(where[0], where[1])
+    return where  # type: ignore[no-any-return]
+
+
 def end_site(end: object) -> Site | None:
     """Where a dead handle ended: the site of its move or drop, or its scope's exit."""
     if end is None or type(end) is Site:
         return end  # type: ignore[return-value]
+    if type(end) is tuple:
+        return site_of(end)
     return getattr(end, "exited_at", None)
 
 

@@ -9,6 +9,7 @@ reach: `cycle_leaks` finds them, in time linear in the live handles and boxes.
 
 from __future__ import annotations
 
+import sys
 import threading
 from collections.abc import Iterator
 from types import GenericAlias
@@ -18,7 +19,7 @@ from ._arena import Arena
 from ._borrows import Ref, lend, newest_loan_site
 from ._cells import cells_for
 from ._errors import BorrowMutError, NotSendError
-from ._glue import STATE, drop_value, end_site, handles_in, refuse_parts, user_site
+from ._glue import STATE, drop_value, end_site, handles_in, refuse_parts, site_of, user_site
 from ._handles import _target, raise_failures
 from ._kinds import HANDLE_TYPES, seal
 from ._owners import Family, Handle, Owner, active_owners, current_owner, left, own
@@ -34,6 +35,7 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 _get_ident = threading.get_ident
+_getframe = sys._getframe
 
 
 class _Box(Handle):
@@ -124,7 +126,7 @@ class SharedHandle(Handle, Generic[T]):
     __slots__ = ("_box", "_site")
 
     _box: _Box
-    _site: Site
+    _site: Any  # a Site, or the (code, offset) it is made from when asked: see `site_of`
 
     def __init__(
         self,
@@ -231,20 +233,19 @@ class SharedHandle(Handle, Generic[T]):
 
     def clone(self) -> Self:
         """Another strong handle of the same value, owned by the current scope (no copy)."""
-        site = user_site()
-        owner = current_owner()
-        twin = type(self).__new__(type(self))
+        frame = _getframe(1)
+        where = (frame.f_code, frame.f_lasti)  # a Site only if asked for: see `site_of`
+        cls = type(self)
+        twin = cls.__new__(cls)
         box = self._box
         twin._box = box
-        twin._site = site
+        twin._site = where
         twin._arena = self._arena
-        with STATE:
-            if self._state < 0 or (box._thread is not None and box._thread != _get_ident()):
-                raise self._refusal(site)
-            twin._value = self._value
-            twin._state = 0
-            box._strong += 1
-            own(owner, twin)
+        if box._thread is None:  # an Arc: other threads count too
+            with STATE:
+                _add_strong(self, twin, box, where)
+        else:  # an Rc: only its own thread gets past the check, so no lock is needed
+            _add_strong(self, twin, box, where)
         return twin
 
     def downgrade(self) -> Weak[T]:
@@ -272,13 +273,15 @@ class SharedHandle(Handle, Generic[T]):
 
     def drop(self) -> None:
         """Drop this strong handle; the value goes with the last one."""
-        site = user_site()
-        with STATE:
-            state = self._state
-            if state != 0 or self._wrong_thread():
-                raise self._refusal(site, "drop")
-            value = _release(self, site)
+        frame = _getframe(1)
+        where = (frame.f_code, frame.f_lasti)
+        if self._box._thread is None:
+            with STATE:
+                value = _claim(self, where)
+        else:
+            value = _claim(self, where)
         if value is not _ALIVE:
+            site = site_of(where)
             failures: list[BaseException] = []
             drop_value(self._box, value, site, failures)
             raise_failures(failures, f"dropping the last {type(self).__name__} of the value")
@@ -312,7 +315,8 @@ class SharedHandle(Handle, Generic[T]):
     def _facts(self) -> Facts:
         loan_at = newest_loan_site(self) if self._state > 0 else None
         ended = end_site(self._value) if self._state < MUT else None
-        return Facts(self, self._state, self._site, ended, self._box._allocated_at, loan_at)
+        naming = site_of(self._site)
+        return Facts(self, self._state, naming, ended, self._box._allocated_at, loan_at)
 
     def _borrow_refused(self, mut: bool, site: Site) -> Exception:
         return read_error(self._facts(), site)
@@ -333,7 +337,7 @@ class SharedHandle(Handle, Generic[T]):
 
     @property
     def name(self) -> str | None:
-        return self._site.assigned_name()
+        return site_of(self._site).assigned_name()
 
     @property
     def arena(self) -> Arena:
@@ -378,6 +382,24 @@ class SharedHandle(Handle, Generic[T]):
 
 
 _ALIVE: Any = object()  # what `_release` returns when the value lives on
+
+
+def _add_strong(handle: SharedHandle[Any], twin: SharedHandle[Any], box: _Box, where: Any) -> None:
+    if handle._state < 0 or (box._thread is not None and box._thread != _get_ident()):
+        raise handle._refusal(site_of(where))
+    twin._value = handle._value
+    twin._state = 0
+    box._strong += 1
+    own(current_owner(), twin)
+
+
+def _claim(handle: SharedHandle[Any], where: Any) -> Any:
+    """Drop one strong handle (the commit); the value if it was the last, else `_ALIVE`."""
+    if handle._state != 0 or handle._wrong_thread():
+        raise handle._refusal(site_of(where), "drop")
+    if handle._box._strong == 1:
+        return _release(handle, site_of(where))
+    return _release(handle, where)
 
 
 def _release(handle: SharedHandle[Any], end: object, *, leave: bool = True) -> Any:

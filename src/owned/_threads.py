@@ -17,7 +17,7 @@ from typing import Any, Generic, NoReturn, TypeVar, final
 
 from ._borrows import Ref, RefMut
 from ._errors import DanglingRefError, OwnershipError
-from ._glue import STATE, handles_in, user_site
+from ._glue import STATE, handles_in, site_of, user_site
 from ._handles import Owned, transfer, undo_transfer
 from ._kinds import seal
 from ._owners import current_owner, register, unregister
@@ -186,7 +186,7 @@ def _start(
                 if type(result) is Owned:
                     result = transfer(result, keeper, result.allocated_at, None)
                 else:
-                    result = move_shared(result, keeper, result._site)
+                    result = move_shared(result, keeper, site_of(result._site))
                 handle._keeper = keeper
         with STATE:
             unregister(scope)
