@@ -59,7 +59,7 @@ def test_writing_through_an_arc_is_e0596() -> None:
 
 
 def test_a_second_thread_waits_for_the_lock_then_proceeds() -> None:
-    mutex = Mutex([])
+    mutex: Mutex[list[str]] = Mutex([])
     entered = threading.Event()
 
     def second() -> None:
@@ -294,7 +294,7 @@ def test_a_handle_is_dropped_by_at_most_one_of_racing_threads() -> None:
             start = threading.Barrier(8)
             claims: list[int] = []
 
-            def race() -> None:
+            def race(start: Any = start, victim: Any = victim, claims: Any = claims) -> None:
                 start.wait()
                 try:
                     victim.drop()

@@ -24,6 +24,7 @@ __all__ = ["STATE", "drop_value", "end_site", "handles_in", "refuse_parts", "sit
 
 _getframe = sys._getframe
 
+
 def _core_compiled() -> bool:
     from . import _owners
 
@@ -53,7 +54,7 @@ def site_of(where: Any) -> Site:
 def end_site(end: object) -> Site | None:
     """Where a dead handle ended: the site of its move or drop, or its scope's exit."""
     if end is None or type(end) is Site:
-        return end  # type: ignore[return-value]
+        return end
     if type(end) is tuple:
         return site_of(end)
     return getattr(end, "exited_at", None)

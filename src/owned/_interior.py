@@ -10,7 +10,6 @@ value holding the cell does not freeze it: that is what interior mutability is f
 
 from __future__ import annotations
 
-from types import GenericAlias
 from typing import Any, Generic, NoReturn, TypeVar, final
 
 from ._borrows import Ref, RefMut, lend, newest_loan_site, write
@@ -180,7 +179,6 @@ class RefCell(Handle, Generic[T]):
 
     __slots__ = ("_place",)
     __module__ = "owned"
-    __class_getitem__ = classmethod(GenericAlias)  # type: ignore[assignment]
 
     _place: CellPlace
 
@@ -306,7 +304,6 @@ class Cell(Generic[T]):
 
     __slots__ = ("_value",)
     __module__ = "owned"
-    __class_getitem__ = classmethod(GenericAlias)
 
     def __init__(self, value: T) -> None:
         self._value = _plain(value)

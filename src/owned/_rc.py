@@ -12,7 +12,6 @@ from __future__ import annotations
 import sys
 import threading
 from collections.abc import Iterator
-from types import GenericAlias
 from typing import TYPE_CHECKING, Any, Generic, NoReturn, TypeVar, final
 
 from ._arena import Arena
@@ -20,7 +19,7 @@ from ._borrows import Ref, lend, newest_loan_site
 from ._cells import cells_for
 from ._errors import BorrowMutError, NotSendError
 from ._glue import STATE, drop_value, end_site, handles_in, refuse_parts, site_of, user_site
-from ._handles import _target, raise_failures
+from ._handles import _target, raise_failures  # type: ignore[attr-defined]
 from ._kinds import HANDLE_TYPES, seal
 from ._owners import Family, Handle, Owner, active_owners, current_owner, left, own
 from ._parts import adopt, family_of, register_owning
@@ -61,7 +60,7 @@ class _Box(Handle):
 
     @property
     def arena(self) -> Arena:
-        return self._arena
+        return self._arena  # type: ignore[no-any-return]
 
     @property
     def is_alive(self) -> bool:
@@ -191,7 +190,7 @@ class SharedHandle(Handle, Generic[T]):
         if self._state >= 0:
             box = self._box
             if box._thread is None or box._thread == _get_ident():
-                return self._value
+                return self._value  # type: ignore[no-any-return]
         raise self._refusal(user_site())
 
     @value.setter
@@ -341,7 +340,7 @@ class SharedHandle(Handle, Generic[T]):
 
     @property
     def arena(self) -> Arena:
-        return self._arena
+        return self._arena  # type: ignore[no-any-return]
 
     @property
     def address(self) -> int:
@@ -423,7 +422,7 @@ def _release(handle: SharedHandle[Any], end: object, *, leave: bool = True) -> A
 
 def move_shared(handle: Any, target: Owner, site: Site) -> Any:
     """Move a strong or weak handle to a new one owned by `target` (the old one is dead)."""
-    cls = type(handle)
+    cls: Any = type(handle)
     moved = cls.__new__(cls)
     moved._box = handle._box
     moved._site = site
@@ -439,29 +438,6 @@ def move_shared(handle: Any, target: Owner, site: Site) -> Any:
         own(target, moved)
     return moved
 
-
-@final
-class Rc(SharedHandle, Generic[T]):
-    """One strong owner of a shared value (Rust's `Rc<T>`); not for other threads.
-
-    Args:
-        value: what to share; handles inside it become its parts.
-        arena, size, name: as for `Owned`.
-    """
-
-    __slots__ = ()
-    __module__ = "owned"
-    __class_getitem__ = classmethod(GenericAlias)  # type: ignore[assignment]
-
-    def __init__(
-        self,
-        value: T,
-        *,
-        arena: Arena | None = None,
-        size: int | None = None,
-        name: str | None = None,
-    ) -> None:
-        super().__init__(value, arena=arena, size=size, name=name)
 
 @final
 class Rc(SharedHandle[T]):
@@ -485,7 +461,6 @@ class Weak(Handle, Generic[T]):
 
     __slots__ = ("_box", "_site")
     __module__ = "owned"
-    __class_getitem__ = classmethod(GenericAlias)  # type: ignore[assignment]
 
     _box: _Box
     _site: Site
@@ -493,13 +468,13 @@ class Weak(Handle, Generic[T]):
     def __init__(self, *args: object, **kwargs: object) -> None:
         raise TypeError("Weak has no public constructor: call rc.downgrade()")
 
-    def upgrade(self) -> Any:
+    def upgrade(self) -> SharedHandle[T] | None:
         """A new strong handle (`Rc`, or `Arc` for an `Arc`'s value), or None once it is gone."""
         site = user_site()
         box = self._box
         if self._state < 0 or self._wrong_thread():
             raise SharedHandle._refusal(self, site)  # type: ignore[arg-type]
-        cls = _STRONG[box._kind]
+        cls: Any = _STRONG[box._kind]
         strong = cls.__new__(cls)
         strong._box = box
         strong._site = site
@@ -512,7 +487,7 @@ class Weak(Handle, Generic[T]):
             strong._state = 0
             box._strong += 1
             own(owner, strong)
-        return strong
+        return strong  # type: ignore[no-any-return]
 
     @property
     def strong_count(self) -> int:

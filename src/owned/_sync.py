@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
-from types import GenericAlias, TracebackType
+from types import TracebackType
 from typing import Any, Generic, NoReturn, TypeVar, final
 
 from ._borrows import RefMut, lend
@@ -58,7 +58,6 @@ class Mutex(Handle, Generic[T]):
 
     __slots__ = ("_holder", "_lock", "_locked_at", "_place", "_poisoned")
     __module__ = "owned"
-    __class_getitem__ = classmethod(GenericAlias)  # type: ignore[assignment]
 
     _holder: int  # the thread holding the guard, 0 for none
     _lock: Any
@@ -197,9 +196,8 @@ class MutexGuard(Generic[T]):
     Made by `lock()`; it unlocks when its `with` block ends, on `release()`, or when it is freed.
     """
 
-    __slots__ = ("_borrow", "_mutex", "__weakref__")
+    __slots__ = ("__weakref__", "_borrow", "_mutex")
     __module__ = "owned"
-    __class_getitem__ = classmethod(GenericAlias)
 
     _borrow: RefMut[T] | None
     _mutex: Mutex[T]
@@ -236,6 +234,10 @@ class MutexGuard(Generic[T]):
             raise self._released()
         return borrow
 
+    def _borrowed(self) -> Any:
+        """The guard's `RefMut`, for the container protocol (whose value type is unknown)."""
+        return self._active()
+
     def _released(self) -> Exception:
         from ._errors import DanglingRefError
 
@@ -266,19 +268,19 @@ class MutexGuard(Generic[T]):
         return len(self._active())
 
     def __iter__(self) -> Iterator[Any]:
-        return iter(self._active())
+        return iter(self._borrowed())
 
     def __contains__(self, item: object) -> bool:
         return item in self._active()
 
     def __getitem__(self, key: Any) -> Any:
-        return self._active()[key]
+        return self._borrowed()[key]
 
     def __setitem__(self, key: Any, item: Any) -> None:
-        self._active()[key] = item
+        self._borrowed()[key] = item
 
     def __delitem__(self, key: Any) -> None:
-        del self._active()[key]
+        del self._borrowed()[key]
 
     def __repr__(self) -> str:
         state = "active" if self.is_active else "released"

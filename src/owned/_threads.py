@@ -48,11 +48,11 @@ def _refusal(value: object, site: Site, scoped: bool) -> Exception | None:
             return _outlives(place, site, value)
         return None
     for handle in (value, *handles_in(value)):
-        if type(handle) in (Rc, Weak):
+        if type(handle) in (Rc, Weak):  # a handle there: the check is by exact type
+            assert isinstance(handle, (Rc, Weak))
             return not_send(type(handle).__name__, handle._box._value, site)
-    if cls is Owned or isinstance(value, SharedHandle):
-        if value._state != 0:  # type: ignore[attr-defined]
-            return move_error(value._facts(), site, "move out of")  # type: ignore[attr-defined]
+    if (cls is Owned or isinstance(value, SharedHandle)) and value._state != 0:  # type: ignore[attr-defined]
+        return move_error(value._facts(), site, "move out of")  # type: ignore[attr-defined]
     return None
 
 
@@ -178,16 +178,16 @@ def _start(
             error = failure
         finally:
             _reset_current(token)
-        if error is None and (type(result) is Owned or isinstance(result, SharedHandle)):
-            if result.is_alive and result._owner is scope:
-                keeper = call_scope("joined", scope.parent)
-                with STATE:
-                    register(keeper)
-                if type(result) is Owned:
-                    result = transfer(result, keeper, result.allocated_at, None)
-                else:
-                    result = move_shared(result, keeper, site_of(result._site))
-                handle._keeper = keeper
+        returned = type(result) is Owned or isinstance(result, SharedHandle)
+        if error is None and returned and result.is_alive and result._owner is scope:
+            keeper = call_scope("joined", scope.parent)
+            with STATE:
+                register(keeper)
+            if type(result) is Owned:
+                result = transfer(result, keeper, result.allocated_at, None)
+            else:
+                result = move_shared(result, keeper, site_of(result._site))
+            handle._keeper = keeper
         with STATE:
             unregister(scope)
         leave_call(scope, None)
