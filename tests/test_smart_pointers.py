@@ -346,3 +346,33 @@ def test_the_runtime_annotations_are_precise_without_the_plugin(tmp_path: Path) 
         '"owned._sync.MutexGuard[int]"',
         '"owned._borrows.RefMut[str]"',
     ]
+
+
+def test_an_rc_parameter_moves_its_argument_in_and_a_ref_parameter_borrows_it() -> None:
+    @owned.function
+    def keep(shared: Rc[list[int]]) -> Rc[list[int]]:
+        assert shared.strong_count == 2
+        return shared
+
+    @owned.function
+    def total(shared: owned.Ref[list[int]]) -> int:
+        return sum(shared.value)
+
+    @owned.function
+    def change(shared: owned.RefMut[list[int]]) -> None:
+        shared.value = []
+
+    with owned.scope(arena=Arena()) as s:
+        first = Rc([1, 2])
+        second = first.clone()
+        kept = keep(second)
+        assert not second.is_alive and kept.is_alive and kept.scope is s
+        assert first.strong_count == 2
+        assert total(first) == 3 and first.is_alive
+        before = snapshot(s.arena, first, kept)
+        with pytest.raises(owned.BorrowMutError, match="E0596"):
+            change(first)  # type: ignore[arg-type]
+        assert snapshot(s.arena, first, kept) == before
+        with pytest.raises(owned.UseAfterMoveError):
+            keep(second)
+        assert snapshot(s.arena, first, kept) == before

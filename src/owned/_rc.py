@@ -21,7 +21,7 @@ from ._errors import BorrowMutError, NotSendError
 from ._glue import STATE, drop_value, end_site, handles_in, refuse_parts, site_of, user_site
 from ._handles import _target, raise_failures  # type: ignore[attr-defined]
 from ._kinds import HANDLE_TYPES, seal
-from ._owners import Family, Handle, Owner, active_owners, current_owner, left, own
+from ._owners import Family, Handle, Owner, active_owners, current_owner, left, own, root_owner
 from ._parts import adopt, family_of, register_owning
 from ._refusals import Facts, double_drop, move_error, read_error
 from ._sites import Site, named
@@ -339,6 +339,17 @@ class SharedHandle(Handle, Generic[T]):
         return site_of(self._site).assigned_name()
 
     @property
+    def scope(self) -> Any:
+        """The scope that owns this handle (through every value it is a part of), or last did."""
+        return root_owner(self) if self._state >= MUT else self._owner
+
+    @property
+    def owner(self) -> Any:
+        """What owns this handle directly: a scope, or the value (`Owned`, box) it is a part of."""
+        owner = self._owner
+        return owner._head if type(owner) is Family else owner
+
+    @property
     def arena(self) -> Arena:
         return self._arena  # type: ignore[no-any-return]
 
@@ -567,6 +578,46 @@ class Weak(Handle, Generic[T]):
         return weak
 
 
+class _CallAdapter:
+    """How an `@owned.function` call moves, borrows and hands back a strong handle."""
+
+    @staticmethod
+    def move_in(handle: Any, scope: Owner, site: Site) -> Any:
+        return move_shared(handle, scope, site)
+
+    @staticmethod
+    def undo(handle: Any, moved: Any) -> None:
+        """Give a refused call's moved-in handle back (the call never started)."""
+        with STATE:
+            moved._state = MOVED
+            left(moved._owner, moved)
+            handle._value = moved._value
+            moved._value = None
+            handle._state = 0
+            own(handle._owner, handle)
+
+    @staticmethod
+    def hand_back(handle: Any, scope: Owner, caller: Owner) -> None:
+        with STATE:
+            if handle._owner is scope and handle._state >= MUT:
+                left(scope, handle)
+                own(caller, handle)
+
+    @staticmethod
+    def write_refused(handle: Any, site: Site) -> Exception:
+        return _write_refused(type(handle).__name__, handle, site)
+
+
+def register_strong_type(cls: type) -> None:
+    """A strong handle type: a part of values, an `@owned.function` parameter that moves."""
+    from ._calls import register_shared
+    from ._plan import register_moved
+
+    register_owning(cls)
+    register_moved(cls)
+    register_shared(cls, _CallAdapter)
+
+
 _STRONG: dict[str, type] = {"Rc": Rc}  # box kind -> its strong handle type (Arc adds itself)
 
 
@@ -574,9 +625,10 @@ def register_strong(kind: str, cls: type) -> None:
     _STRONG[kind] = cls
 
 
-for _cls in (Rc, Weak):
-    register_owning(_cls)
-    seal(_cls)
+register_strong_type(Rc)
+register_owning(Weak)
+seal(Rc)
+seal(Weak)
 
 
 # -- cycles ------------------------------------------------------------------------------------

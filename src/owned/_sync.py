@@ -19,7 +19,7 @@ from ._interior import CellPlace, cell_repr, drop_cell, new_place, take_out
 from ._kinds import HANDLE_TYPES, seal
 from ._owners import Handle, current_owner
 from ._parts import register_owning
-from ._rc import SharedHandle, register_strong
+from ._rc import SharedHandle, register_strong, register_strong_type
 from ._refusals import borrow_mut_error
 from ._sites import Site
 from ._states import MUT
@@ -43,7 +43,7 @@ class Arc(SharedHandle[T]):
 
 
 register_strong("Arc", Arc)
-register_owning(Arc)
+register_strong_type(Arc)
 seal(Arc)
 
 
