@@ -368,7 +368,7 @@ def test_an_rc_parameter_moves_its_argument_in_and_a_ref_parameter_borrows_it() 
         kept = keep(second)
         assert not second.is_alive and kept.is_alive and kept.scope is s
         assert first.strong_count == 2
-        assert total(first) == 3 and first.is_alive
+        assert total(first) == 3 and first.is_alive  # type: ignore[arg-type]
         before = snapshot(s.arena, first, kept)
         with pytest.raises(owned.BorrowMutError, match="E0596"):
             change(first)  # type: ignore[arg-type]
