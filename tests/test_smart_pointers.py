@@ -320,8 +320,10 @@ def test_reprs_show_counts_and_state_and_never_raise() -> None:
         assert repr(b) == "<owned.Rc (dropped)>"
         unset = Rc.__new__(Rc)
         assert isinstance(repr(RefCell(object())), str) and isinstance(str(Cell(1)), str)
-        with pytest.raises(AttributeError):
-            repr(unset)  # a handle that was never made has no box: that is no handle at all
+        assert repr(unset) == "<owned.Rc (not made by its constructor)>"
+        assert "not made" in repr(RefCell.__new__(RefCell))
+        assert "not made" in repr(owned.Mutex.__new__(owned.Mutex))
+        assert "not made" in repr(owned.JoinHandle.__new__(owned.JoinHandle))
 
 
 def test_the_runtime_annotations_are_precise_without_the_plugin(tmp_path: Path) -> None:

@@ -8,8 +8,10 @@ to) and the place inside a `RefCell` or `Mutex` each own the handles in their va
 
 from __future__ import annotations
 
+import functools
 import sys
 import threading
+from collections.abc import Callable
 from typing import Any
 
 from ._atomic import STATE as _CORE_STATE
@@ -20,7 +22,16 @@ from ._refusals import Facts, move_error, moved_into_another
 from ._sites import Site, site_at
 from ._states import EXITED, MUT
 
-__all__ = ["STATE", "drop_value", "end_site", "handles_in", "refuse_parts", "site_of", "user_site"]
+__all__ = [
+    "STATE",
+    "drop_value",
+    "end_site",
+    "handles_in",
+    "never_raises",
+    "refuse_parts",
+    "site_of",
+    "user_site",
+]
 
 _getframe = sys._getframe
 
@@ -35,6 +46,19 @@ def _core_compiled() -> bool:
 # the core's own lock (its operations take it too); compiled, the core's steps are atomic C
 # calls, so a reentrant lock of their own (a finalizer may run one inside another) suffices.
 STATE: Any = threading.RLock() if _core_compiled() else _CORE_STATE
+
+
+def never_raises(method: Callable[[Any], str]) -> Callable[[Any], str]:
+    """A `__repr__` that shows a half-made object (made by `__new__` alone) instead of raising."""
+
+    @functools.wraps(method)
+    def safe(self: Any) -> str:
+        try:
+            return method(self)
+        except Exception:
+            return f"<owned.{type(self).__name__.lstrip('_')} (not made by its constructor)>"
+
+    return safe
 
 
 def user_site(depth: int = 0) -> Site:

@@ -14,7 +14,7 @@ from typing import Any, Generic, NoReturn, TypeVar, final
 
 from ._borrows import Ref, RefMut, lend, newest_loan_site, write
 from ._errors import BorrowError, BorrowMutError
-from ._glue import STATE, drop_value, end_site, handles_in, refuse_parts, user_site
+from ._glue import STATE, drop_value, end_site, handles_in, never_raises, refuse_parts, user_site
 from ._kinds import HANDLE_TYPES, seal
 from ._owners import Handle, Owner, current_owner, left, own
 from ._parts import adopt, family_of, register_owning
@@ -57,6 +57,7 @@ class CellPlace(Handle):
     def name(self) -> str | None:
         return self._site.assigned_name()
 
+    @never_raises
     def __repr__(self) -> str:
         return repr(self._cell)
 
@@ -249,6 +250,7 @@ class RefCell(Handle, Generic[T]):
     def _drop_as_part(self, end: object, failures: list[BaseException]) -> None:
         drop_cell(self, self._place, end, failures)
 
+    @never_raises
     def __repr__(self) -> str:
         return cell_repr("RefCell", self, self._place)
 
@@ -328,6 +330,7 @@ class Cell(Generic[T]):
             raise TypeError(f"Cell.swap expects a Cell, got {type(other).__name__}")
         self._value, other._value = other._value, self._value
 
+    @never_raises
     def __repr__(self) -> str:
         return f"<owned.Cell {self._value!r}>"
 

@@ -18,7 +18,16 @@ from ._arena import Arena
 from ._borrows import Ref, lend, newest_loan_site
 from ._cells import cells_for
 from ._errors import BorrowMutError, NotSendError
-from ._glue import STATE, drop_value, end_site, handles_in, refuse_parts, site_of, user_site
+from ._glue import (
+    STATE,
+    drop_value,
+    end_site,
+    handles_in,
+    never_raises,
+    refuse_parts,
+    site_of,
+    user_site,
+)
 from ._handles import _target, raise_failures  # type: ignore[attr-defined]
 from ._kinds import HANDLE_TYPES, seal
 from ._owners import Family, Handle, Owner, active_owners, current_owner, left, own, root_owner
@@ -81,6 +90,7 @@ class _Box(Handle):
         family = family_of(self, False) if self._state >= MUT else None
         return [] if family is None else family._live_members()
 
+    @never_raises
     def __repr__(self) -> str:
         return (
             f"<owned.{self._kind} box[{type(self._value).__name__}] strong={self._strong} "
@@ -365,6 +375,7 @@ class SharedHandle(Handle, Generic[T]):
     def allocated_at(self) -> Site:
         return self._box._allocated_at
 
+    @never_raises
     def __repr__(self) -> str:
         kind = type(self).__name__
         box = self._box
@@ -556,6 +567,7 @@ class Weak(Handle, Generic[T]):
     def arena(self) -> None:
         return None  # no block of its own
 
+    @never_raises
     def __repr__(self) -> str:
         box = self._box
         state = (

@@ -14,7 +14,7 @@ from typing import Any, Generic, NoReturn, TypeVar, final
 
 from ._borrows import RefMut, lend
 from ._errors import PoisonError
-from ._glue import user_site
+from ._glue import never_raises, user_site
 from ._interior import CellPlace, cell_repr, drop_cell, new_place, take_out
 from ._kinds import HANDLE_TYPES, seal
 from ._owners import Handle, current_owner
@@ -174,6 +174,7 @@ class Mutex(Handle, Generic[T]):
     def _drop_as_part(self, end: object, failures: list[BaseException]) -> None:
         drop_cell(self, self._place, end, failures)
 
+    @never_raises
     def __repr__(self) -> str:
         extra = ", poisoned" if self._poisoned else ""
         return cell_repr("Mutex", self, self._place, extra)
@@ -282,6 +283,7 @@ class MutexGuard(Generic[T]):
     def __delitem__(self, key: Any) -> None:
         del self._borrowed()[key]
 
+    @never_raises
     def __repr__(self) -> str:
         state = "active" if self.is_active else "released"
         return f"<owned.MutexGuard of {self._mutex!r} ({state})>"

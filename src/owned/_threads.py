@@ -17,7 +17,7 @@ from typing import Any, Generic, NoReturn, TypeVar, final
 
 from ._borrows import Ref, RefMut
 from ._errors import DanglingRefError, OwnershipError
-from ._glue import STATE, handles_in, site_of, user_site
+from ._glue import STATE, handles_in, never_raises, site_of, user_site
 from ._handles import Owned, transfer, undo_transfer
 from ._kinds import seal
 from ._owners import current_owner, register, unregister
@@ -151,6 +151,7 @@ class JoinHandle(Generic[R]):
         """True once the thread's function has returned or raised."""
         return not self._thread.is_alive()
 
+    @never_raises
     def __repr__(self) -> str:
         state = "finished" if not self._thread.is_alive() else "running"
         return f"<owned.JoinHandle {self._thread.name} ({state})>"
@@ -272,6 +273,7 @@ class _ThreadScope:
             raise errors[0]
         raise BaseExceptionGroup(f"{len(errors)} scoped threads raised", errors)
 
+    @never_raises
     def __repr__(self) -> str:
         running = sum(handle._thread.is_alive() for handle in self._handles)
         return f"<owned.thread_scope {len(self._handles)} threads, {running} running>"
