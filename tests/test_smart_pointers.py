@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import linecache
 import threading
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -170,26 +169,35 @@ def test_a_value_hanging_from_a_cycle_is_reported_with_that_cycle() -> None:
     assert {leak.name: leak.cycle for leak in leaks} == {"a": ("a", "a"), "tail": ("a", "a")}
 
 
-def test_leaks_finds_cycles_in_time_linear_in_the_live_blocks() -> None:
-    """Doubling the live blocks at most roughly doubles the time (a quadratic walk fails)."""
+def test_leaks_visits_each_shared_block_a_bounded_number_of_times(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Linear in the live blocks, counted rather than timed: a chain of 200 `Rc`s (each held
+    by the one before) and 10 leaked self-cycles; each box's parts are read at most twice
+    (reachability, then the cycle walk and its second pass). A walk that restarted at every
+    box -- quadratic -- reads them ~n times each."""
+    from owned import _rc
 
-    def timed(blocks: int) -> float:
-        arena = Arena()
-        with owned.scope(arena=arena):
-            kept = [Owned(i) for i in range(blocks)]
-            for _ in range(10):
-                with owned.scope():
-                    x = Rc(Node("x", RefCell(None), []))
-                    x.value.next.borrow_mut().value = x.clone()
-            start = time.perf_counter()
-            leaks = arena.leaks()
-            elapsed = time.perf_counter() - start
-            assert len(leaks) == 10 and len(kept) == blocks
-        return elapsed
+    reads: dict[int, int] = {}
+    original = _rc._Box._parts
 
-    small = min(timed(2000) for _ in range(3))
-    large = min(timed(8000) for _ in range(3))
-    assert large < small * 4 * 2.5  # 4x the blocks: linear is ~4x, quadratic ~16x
+    def counted(box: Any) -> list[Any]:
+        reads[id(box)] = reads.get(id(box), 0) + 1
+        return original(box)
+
+    arena = Arena()
+    with owned.scope(arena=arena):
+        head: Any = None
+        for _ in range(200):
+            head = Rc([head])  # each new box owns the previous one's handle
+        for _ in range(10):
+            with owned.scope():
+                x = Rc(Node("x", RefCell(None), []))
+                x.value.next.borrow_mut().value = x.clone()
+        monkeypatch.setattr(_rc._Box, "_parts", counted)
+        leaks = arena.leaks()
+        assert len(leaks) == 10 and all(leak.cycle == ("x", "x") for leak in leaks)
+        assert len(reads) == 210 and max(reads.values()) <= 3
 
 
 def test_rc_is_not_send() -> None:
