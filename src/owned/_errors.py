@@ -200,6 +200,7 @@ class PoisonError(OwnershipError):
     __module__ = "owned"
 
     def into_inner(self) -> object:
+        """The guard that the poisoned `lock()` would have returned."""
         guard = self.__dict__.get("_guard")
         if guard is None:
             raise ValueError("this PoisonError holds no guard (it was not raised by lock())")

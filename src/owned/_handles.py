@@ -196,6 +196,7 @@ class Owned(Handle):
 
     @property
     def arena(self) -> Arena:
+        """The arena that holds the value's block."""
         return self._arena  # type: ignore[no-any-return]
 
     @property

@@ -68,10 +68,12 @@ class Pointer:
 
     @property
     def is_freed(self) -> bool:
+        """Whether `arena.free` was called on the block."""
         return self._freed_at is not None
 
     @property
     def value(self) -> Any:
+        """The block's value; reading or writing it after `free` raises `UseAfterDropError`."""
         if self._freed_at is not None:
             raise _use_after_free(self, "READ", caller_site())
         return self._value
