@@ -128,5 +128,10 @@ def mypy_lowest(session: nox.Session) -> None:
 def thorough(session: nox.Session) -> None:
     """The state machines and property tests of the heap with many more examples."""
     session.install("-e", ".[test]")
-    machines = ["tests/test_stateful.py", "tests/test_stateful_base.py", "tests/test_extents.py"]
+    machines = [
+        "tests/test_runtime_against_model.py",
+        "tests/test_arena_state_machine.py",
+        "tests/test_extents.py",
+        "tests/test_differential.py",
+    ]
     _pytest(session, *machines, *session.posargs, env={"HYPOTHESIS_PROFILE": "thorough"})

@@ -283,6 +283,7 @@ class Arena:
 
     @property
     def is_recording(self) -> bool:
+        """Whether the arena records events now (`record_events()` turns it on and off)."""
         return self._recorder is not None
 
     def record_events(self, on: bool = True) -> None:
@@ -386,7 +387,8 @@ class Arena:
         )
 
 
-seal(Arena)
+for _public in (Arena, ArenaStats, DropFailure):
+    seal(_public)
 _NO_POINTER = Pointer.__new__(Pointer)  # what fills the slots past the live pointers
 
 

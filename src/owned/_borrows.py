@@ -15,10 +15,11 @@ from collections.abc import Callable, Iterator
 from types import GenericAlias
 from typing import Any, Final, NoReturn
 
+from ._errors import fixed_value
 from ._kinds import HANDLE_TYPES, reject_handle, seal
 from ._owners import Family, Handle, Owner, active_owners, shared_ancestor
 from ._parts import adopt, family_of, walk
-from ._refusals import BorrowFacts, dangling, fixed_value
+from ._refusals import BorrowFacts, dangling
 from ._repr import html_of
 from ._sites import Site, caller_site
 

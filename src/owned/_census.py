@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 from ._arena import Arena, install_census
+from ._kinds import seal
 from ._owners import active_owners
 from ._sites import Site
 
@@ -59,6 +60,9 @@ class Leak:
         )
         where = f", allocated at {self.allocated_at}" if self.allocated_at is not None else ""
         return f"{what}: {self.type_name}, {self.size} {cells} @0x{self.address:x}{where}; {why}"
+
+
+seal(Leak)
 
 
 class Leaks(list[Leak]):

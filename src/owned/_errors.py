@@ -25,6 +25,7 @@ __all__ = [
     "PoisonError",
     "UseAfterDropError",
     "UseAfterMoveError",
+    "fixed_value",
     "hide_frame",
 ]
 
@@ -200,6 +201,7 @@ class PoisonError(OwnershipError):
     __module__ = "owned"
 
     def into_inner(self) -> object:
+        """The guard that the poisoned `lock()` would have returned."""
         guard = self.__dict__.get("_guard")
         if guard is None:
             raise ValueError("this PoisonError holds no guard (it was not raised by lock())")
@@ -246,3 +248,21 @@ class OutOfMemoryError(OwnershipError, MemoryError):
 
 def _cells(count: int) -> str:
     return f"{count} cell" if count == 1 else f"{count} cells"
+
+
+_ENDS = {
+    "Owned": "an owned value ends with drop() or when its scope ends",
+    "Ref": "a borrow ends with release() or its with block",
+    "RefMut": "a borrow ends with release() or its with block",
+    "Pointer": "a raw block ends with arena.free(pointer)",
+}
+
+
+def fixed_value(kind: str, assigning: bool = False) -> AttributeError:
+    """`del h.value` (any handle), or `r.value = v` on a `Ref`: the same words in both builds."""
+    if assigning:
+        return AttributeError(
+            f"cannot assign to `{kind}.value`: a Ref is a shared borrow (`&T`), which is "
+            "read-only; write through a RefMut (borrow_mut() on its owner)"
+        )
+    return AttributeError(f"cannot delete `{kind}.value`: {_ENDS[kind]}")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from typing import Any, Final, Literal, NamedTuple, final
 
+from ._kinds import seal
 from ._sites import Site
 
 __all__ = ["Event", "EventGroup", "EventKind", "EventLog", "EventRow", "keep_new_logs"]
@@ -39,14 +40,17 @@ class Event(NamedTuple):
 
     @property
     def filename(self) -> str | None:
+        """The file where it happened (None without a site)."""
         return None if self.site is None else self.site.filename
 
     @property
     def line(self) -> int | None:
+        """The line where it happened (None without a site)."""
         return None if self.site is None else self.site.line
 
     @property
     def function(self) -> str | None:
+        """The function where it happened (None without a site)."""
         return None if self.site is None else self.site.function
 
     def as_dict(self) -> dict[str, Any]:
@@ -65,6 +69,8 @@ class Event(NamedTuple):
             "type": self.value_type,
         }
 
+
+seal(Event)
 
 # An event as `EventLog.grouped()` gives it: (time_ns, address, generation, its group's index).
 EventRow = tuple[int, int, int, int]

@@ -10,6 +10,7 @@ from ._arena import Arena
 from ._borrows import Ref, RefMut, _Borrow, lend, newest_loan_site, set_drop_replaced, write
 from ._bytecode import see_through
 from ._cells import cells_for
+from ._errors import fixed_value
 from ._kinds import HANDLE_TYPES, reject_handle, seal
 from ._owners import Family, Handle, Owner, current_owner, left, own, root_owner, shared_ancestor
 from ._parts import adopt, family_of, register_owning, walk
@@ -18,7 +19,6 @@ from ._refusals import (
     borrow_error,
     borrow_mut_error,
     double_drop,
-    fixed_value,
     move_error,
     move_out_of_shared,
     moved_into_another,
@@ -202,6 +202,7 @@ class Owned(Handle):
 
     @property
     def arena(self) -> Arena:
+        """The arena that holds the value's block."""
         return self._arena  # type: ignore[no-any-return]
 
     @property

@@ -229,6 +229,7 @@ class RefCell(Handle, Generic[T]):
 
     @property
     def is_alive(self) -> bool:
+        """True until the cell is moved or dropped (with its owner or its scope). Never raises."""
         return self._state >= MUT
 
     @property
@@ -238,6 +239,7 @@ class RefCell(Handle, Generic[T]):
 
     @property
     def name(self) -> str | None:
+        """The name the cell is known by in messages (its variable or its path in its owner)."""
         return self._place.name
 
     def _facts(self) -> Facts:
@@ -311,21 +313,26 @@ class Cell(Generic[T]):
         self._value = _plain(value)
 
     def get(self) -> T:
+        """A copy-free read of the value (Rust's `Cell::get`; no borrow is taken)."""
         return self._value
 
     def set(self, value: T) -> None:
+        """Replace the value (Rust's `Cell::set`: no borrow is taken; the old one is discarded)."""
         self._value = _plain(value)
 
     def replace(self, value: T) -> T:
+        """Put `value` in and return the old one (`Cell::replace`)."""
         old, self._value = self._value, _plain(value)
         return old
 
     def take(self) -> T:
+        """Return the value and leave `type(value)()` in its place (`Cell::take`, `Default`)."""
         old = self._value
         self._value = type(old)()
         return old
 
     def swap(self, other: Cell[T]) -> None:
+        """Exchange the values of two cells (`Cell::swap`)."""
         if type(other) is not Cell:
             raise TypeError(f"Cell.swap expects a Cell, got {type(other).__name__}")
         self._value, other._value = other._value, self._value

@@ -9,7 +9,7 @@ from __future__ import annotations
 from types import GenericAlias
 from typing import Any, NoReturn
 
-from ._errors import UseAfterDropError
+from ._errors import UseAfterDropError, fixed_value
 from ._kinds import seal
 from ._sites import Site, caller_site
 
@@ -68,10 +68,12 @@ class Pointer:
 
     @property
     def is_freed(self) -> bool:
+        """Whether `arena.free` was called on the block."""
         return self._freed_at is not None
 
     @property
     def value(self) -> Any:
+        """The block's value; reading or writing it after `free` raises `UseAfterDropError`."""
         if self._freed_at is not None:
             raise _use_after_free(self, "READ", caller_site())
         return self._value
@@ -84,8 +86,6 @@ class Pointer:
 
     @value.deleter
     def value(self) -> None:
-        from ._refusals import fixed_value  # a layer above: the cold path of a refusal
-
         raise fixed_value("Pointer")
 
     def __getitem__(self, index: Any) -> Any:

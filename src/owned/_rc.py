@@ -518,6 +518,7 @@ class Weak(Handle, Generic[T]):
 
     @property
     def weak_count(self) -> int:
+        """How many `Weak` handles point at the value (as `Rc::weak_count`)."""
         return self._box._weak
 
     @property
@@ -526,9 +527,11 @@ class Weak(Handle, Generic[T]):
         return self._state >= MUT
 
     def move(self, into: Any = None) -> Weak[T]:
+        """Move this weak handle to a new owner (`into=`, or the current scope)."""
         return move_shared(self, _target(into), user_site())  # type: ignore[no-any-return]
 
     def drop(self) -> None:
+        """Drop this weak handle now; the value is not affected."""
         site = user_site()
         with STATE:
             if self._state != 0 or self._wrong_thread():
@@ -561,10 +564,12 @@ class Weak(Handle, Generic[T]):
 
     @property
     def name(self) -> str | None:
+        """The name the handle is known by in messages (the variable it was assigned to)."""
         return self._site.assigned_name()
 
     @property
     def arena(self) -> None:
+        """A weak handle has no block of its own."""
         return None  # no block of its own
 
     @never_raises

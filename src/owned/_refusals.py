@@ -33,7 +33,6 @@ __all__ = [
     "dangling",
     "dead_use",
     "double_drop",
-    "fixed_value",
     "move_error",
     "move_out_of_shared",
     "mutate_behind_shared",
@@ -374,21 +373,3 @@ def not_owned(value: object, function: str) -> TypeError:
         f"{function}() expects an owned.Owned, got {type(value).__name__}"
         + (": free a Pointer with arena.free(pointer)" if type(value).__name__ == "Pointer" else "")
     )
-
-
-_ENDS = {
-    "Owned": "an owned value ends with drop() or when its scope ends",
-    "Ref": "a borrow ends with release() or its with block",
-    "RefMut": "a borrow ends with release() or its with block",
-    "Pointer": "a raw block ends with arena.free(pointer)",
-}
-
-
-def fixed_value(kind: str, assigning: bool = False) -> AttributeError:
-    """`del h.value` (any handle), or `r.value = v` on a `Ref`: the same words in both builds."""
-    if assigning:
-        return AttributeError(
-            f"cannot assign to `{kind}.value`: a Ref is a shared borrow (`&T`), which is "
-            "read-only; write through a RefMut (borrow_mut() on its owner)"
-        )
-    return AttributeError(f"cannot delete `{kind}.value`: {_ENDS[kind]}")

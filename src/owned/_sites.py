@@ -59,14 +59,17 @@ class Site:
 
     @property
     def filename(self) -> str:
+        """The file of the code that ran here."""
         return str(self.code.co_filename)
 
     @property
     def function(self) -> str:
+        """The name of the function that ran here."""
         return str(self.code.co_name)
 
     @property
     def line(self) -> int:
+        """The line of the instruction (its first line, for one spanning several)."""
         return self._located()[0]
 
     @property

@@ -149,14 +149,17 @@ class Mutex(Handle, Generic[T]):
 
     @property
     def is_alive(self) -> bool:
+        """True until the mutex is moved or dropped (with its owner or its scope). Never raises."""
         return self._state >= MUT
 
     @property
     def arena(self) -> None:
-        return None  # no block of its own: its value lives in its owner's
+        """A mutex has no block of its own (its value lives in its owner's)."""
+        return None
 
     @property
     def name(self) -> str | None:
+        """The name the mutex is known by in messages (its variable or its path in its owner)."""
         return self._place.name
 
     def _facts(self) -> Any:
@@ -208,6 +211,7 @@ class MutexGuard(Generic[T]):
 
     @property
     def value(self) -> T:
+        """The locked value; the guard must not have been released."""
         return self._active().value
 
     @value.setter

@@ -25,9 +25,9 @@ from hypothesis.strategies import SearchStrategy
 
 from ._arena import Arena
 from ._handles import Owned, drop_at_exit
-from ._program import Program, Step
+from ._program import Outcome, Program, Step
 
-__all__ = ["Program", "Step", "arenas", "owned_values", "programs"]
+__all__ = ["Outcome", "Program", "Step", "arenas", "owned_values", "programs"]
 
 if sys.version_info < (3, 11):  # pragma: no cover - hypothesis depends on the backport there
     from exceptiongroup import BaseExceptionGroup

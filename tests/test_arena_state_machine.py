@@ -96,7 +96,7 @@ def test_an_untracked_block_made_by_a_step_fails_the_check_with_its_site() -> No
 
     expected = (
         r"(?s)does not match the tracked handles:\n  a value: str, 4 cells @0x0, allocated at "
-        r".*test_stateful_base.py:\d+ \(make_untracked\); owned by the root scope.*"
+        r".*test_arena_state_machine.py:\d+ \(make_untracked\); owned by the root scope.*"
         r"\(not tracked: pass the handle to self.track\(\)\)\n  live_blocks 1 != 0"
     )
     with pytest.raises(AssertionError, match=expected):
