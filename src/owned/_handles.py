@@ -290,12 +290,14 @@ def _construct(value: Any) -> Owned:
     return handle
 
 
-if cython.compiled:
-    _construct_by_vectorcall(Owned, _construct)
-else:  # the compiled core's C helper (`_handles.pxd`), for type checkers
+if not cython.compiled:  # the compiled core's C helper (`_handles.pxd`), for type checkers
 
     def _construct_by_vectorcall(cls: type, construct: Any) -> None:
         raise AssertionError("compiled only")
+
+
+if cython.compiled:
+    _construct_by_vectorcall(Owned, _construct)
 
 
 def _with_loan(facts: Facts, ancestor: Handle) -> Facts:
