@@ -203,6 +203,9 @@ class Arena:
                 self._alloc_pointer(pointer, cells)
         return pointer
 
+    # Indices below the live count only (`_pointer_count` <= len): compiled, unchecked.
+    @cython.boundscheck(False)  # type: ignore[untyped-decorator]  # cython has no stubs
+    @cython.wraparound(False)  # type: ignore[untyped-decorator]
     def _alloc_pointer(self, pointer: Pointer[Any], cells: int) -> None:
         address = self._allocate(cells)
         pointer.address = address
@@ -241,6 +244,8 @@ class Arena:
         if freed is not None:
             raise _double_free(pointer, site, freed)
 
+    @cython.boundscheck(False)  # type: ignore[untyped-decorator]  # cython has no stubs
+    @cython.wraparound(False)  # type: ignore[untyped-decorator]
     def _free_pointer(self, pointer: Pointer[Any], site: Site) -> Site | None:
         """Free it and return None, or return where it was freed already (nothing changes)."""
         freed_at = pointer._freed_at

@@ -13,3 +13,17 @@ bint = bool
 def locals(**types: object) -> object:
     """`@cython.locals(...)`: the C types of a function's locals (nothing, interpreted)."""
     return lambda function: function
+
+
+def boundscheck(on: bool) -> object:
+    """`@cython.boundscheck(False)`: unchecked indexing, compiled (nothing, interpreted)."""
+    return lambda function: function
+
+
+wraparound = boundscheck  # `@cython.wraparound(False)`: no negative indices, compiled
+freelist = boundscheck  # `@cython.freelist(N)`: objects kept for reuse, compiled
+
+
+def cclass(cls: type) -> type:
+    """`@cython.cclass`: a C class (its layout in the `.pxd`), compiled."""
+    return cls

@@ -6,6 +6,56 @@ from owned._parts cimport adopt, family_of, register_owning, walk
 from owned._sites cimport Site, caller_site
 from owned._states cimport ACTIVE, DROPPED, EXITED, MOVED, MUT
 
+cdef extern from *:
+    """
+    /* `Owned(value)` by vectorcall: CPython calls a type's tp_vectorcall, where set, instead
+       of type.__call__ (an argument tuple, tp_new, then tp_init parsing it). One positional
+       argument goes straight to `_construct`; any other call goes the ordinary way. */
+    typedef PyObject *(*owned_construct_fn)(PyObject *);
+    static owned_construct_fn owned_construct = NULL;
+    static PyTypeObject *owned_constructed_type = NULL;
+
+    static PyObject *owned_type_vectorcall(PyObject *type, PyObject *const *args,
+                                           size_t nargsf, PyObject *kwnames) {
+        Py_ssize_t nargs = PyVectorcall_NARGS(nargsf);
+        Py_ssize_t nkw = kwnames == NULL ? 0 : PyTuple_GET_SIZE(kwnames);
+        if (nargs == 1 && nkw == 0 && (PyTypeObject *)type == owned_constructed_type) {
+            return owned_construct(args[0]);
+        }
+        PyObject *tuple = PyTuple_New(nargs);
+        if (tuple == NULL) return NULL;
+        for (Py_ssize_t i = 0; i < nargs; i++) {
+            Py_INCREF(args[i]);
+            PyTuple_SET_ITEM(tuple, i, args[i]);
+        }
+        PyObject *kwargs = NULL;
+        if (nkw) {
+            kwargs = PyDict_New();
+            for (Py_ssize_t i = 0; kwargs != NULL && i < nkw; i++) {
+                if (PyDict_SetItem(kwargs, PyTuple_GET_ITEM(kwnames, i), args[nargs + i]) < 0) {
+                    Py_CLEAR(kwargs);
+                }
+            }
+            if (kwargs == NULL) {
+                Py_DECREF(tuple);
+                return NULL;
+            }
+        }
+        PyObject *made = PyType_Type.tp_call(type, tuple, kwargs);
+        Py_DECREF(tuple);
+        Py_XDECREF(kwargs);
+        return made;
+    }
+
+    static inline void owned_construct_by_vectorcall(PyObject *type, owned_construct_fn construct) {
+        owned_construct = construct;
+        owned_constructed_type = (PyTypeObject *)type;
+        ((PyTypeObject *)type)->tp_vectorcall = owned_type_vectorcall;
+    }
+    """
+    ctypedef object (*owned_construct_fn)(object)
+    void _construct_by_vectorcall "owned_construct_by_vectorcall" (object cls, owned_construct_fn construct)
+
 cdef class Owned(Handle):
     cdef Py_ssize_t _address
     cdef Site _allocated_at
@@ -17,6 +67,10 @@ cdef object _CLONE_SITE
 cdef long _IMMUTABLE_TYPE
 cdef dict _FIXED_HOOKS
 
+@cython.locals(owner=Owner, where=Arena, cells=Py_ssize_t, plain=bint, found=list)
+cdef object _init(Owned handle, object value, object arena, object size, object name, Site site)
+@cython.locals(handle=Owned)
+cdef object _construct(object value)
 @cython.locals(address=Py_ssize_t, family=Family, part=Handle, site=Site)
 cdef object _place(Owned handle, Owner owner, Arena arena, Py_ssize_t cells, list found)
 @cython.locals(family=Family, seen=set, handle=Handle, state=int, owner=Owner)

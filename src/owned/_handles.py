@@ -64,7 +64,6 @@ class Owned(Handle):
     def __cinit__(self) -> None:
         self._state = DROPPED  # compiled: a handle made by Owned.__new__ alone is no handle
 
-    @cython.locals(site=Site, owner=Owner, where=Arena, cells=cython.Py_ssize_t, plain=cython.bint)
     def __init__(
         self,
         value: Any,
@@ -73,53 +72,7 @@ class Owned(Handle):
         size: int | None = None,
         name: str | None = None,
     ) -> None:
-        site = caller_site()
-        if self._site is not None if cython.compiled else hasattr(self, "_site"):
-            raise TypeError("Owned.__init__ runs once, when the handle is made: use Owned(...)")
-        cls = type(value)
-        # A value of these types can hold no handle and has an obvious size: no walk at all.
-        plain = cls is int or cls is float or cls is bool or value is None
-        if not plain and cls in HANDLE_TYPES:
-            reject_handle(value, "Owned")
-        owner = current_owner()
-        if arena is None:
-            where = owner._arena
-        elif type(arena) is Arena:
-            where = arena
-        else:
-            raise TypeError(
-                f"Owned(arena=...) expects an owned.Arena or None, got {type(arena).__name__}"
-            )
-        if size is None and plain:
-            cells = 1
-        elif size is None and (cls is str or cls is bytes):
-            cells = len(value) or 1
-        else:
-            cells = cells_for(value, size, "Owned")
-        if name is not None:
-            if type(name) is not str:
-                raise TypeError(f"Owned(name=...) expects a str or None, got {type(name).__name__}")
-            site = named(site, name)
-        found: list[Handle] | None = None
-        if not (plain or cls is str or cls is bytes):
-            found = []
-            walk(value, found)
-            if found:
-                refusal = _refusal_for_parts(None, found, site)
-                if refusal is not None:
-                    raise refusal
-            else:
-                found = None
-        self._value = value
-        self._arena = where
-        self._size = cells
-        self._site = self._allocated_at = site
-        self._address = 0
-        if cython.compiled:
-            _place(self, owner, where, cells, found)
-        else:
-            with STATE:
-                _place(self, owner, where, cells, found)
+        _init(self, value, arena, size, name, caller_site())
 
     # -- reading and writing -------------------------------------------------------------------
 
@@ -348,8 +301,78 @@ see_through(Ref, _read_value, True)
 see_through(RefMut, _read_value, True)
 
 
+def _construct(value: Any) -> Owned:
+    """`Owned(value)` without keywords, as the compiled type's vectorcall makes it: no argument
+    tuple, no `type.__call__` (the same steps as `Owned.__init__`)."""
+    handle: Owned = Owned.__new__(Owned)
+    _init(handle, value, None, None, None, caller_site())
+    return handle
+
+
+if not cython.compiled:  # the compiled core's C helper (`_handles.pxd`), for type checkers
+
+    def _construct_by_vectorcall(cls: type, construct: Any) -> None:
+        raise AssertionError("compiled only")
+
+
+if cython.compiled:
+    _construct_by_vectorcall(Owned, _construct)
+
+
 def _with_loan(facts: Facts, ancestor: Handle) -> Facts:
     return facts._replace(loan_at=newest_loan_site(ancestor))
+
+
+def _init(
+    handle: Owned, value: Any, arena: Arena | None, size: int | None, name: str | None, site: Site
+) -> None:
+    """`Owned.__init__`: check, size and place a new handle (`Owned(v)` in C comes here too)."""
+    if handle._site is not None if cython.compiled else hasattr(handle, "_site"):
+        raise TypeError("Owned.__init__ runs once, when the handle is made: use Owned(...)")
+    cls = type(value)
+    # A value of these types can hold no handle and has an obvious size: no walk at all.
+    plain = cls is int or cls is float or cls is bool or value is None
+    if not plain and cls in HANDLE_TYPES:
+        reject_handle(value, "Owned")
+    owner = current_owner()
+    if arena is None:
+        where = owner._arena
+    elif type(arena) is Arena:
+        where = arena
+    else:
+        raise TypeError(
+            f"Owned(arena=...) expects an owned.Arena or None, got {type(arena).__name__}"
+        )
+    if size is None and plain:
+        cells = 1
+    elif size is None and (cls is str or cls is bytes):
+        cells = len(value) or 1
+    else:
+        cells = cells_for(value, size, "Owned")
+    if name is not None:
+        if type(name) is not str:
+            raise TypeError(f"Owned(name=...) expects a str or None, got {type(name).__name__}")
+        site = named(site, name)
+    found: list[Handle] | None = None
+    if not (plain or cls is str or cls is bytes):
+        found = []
+        walk(value, found)
+        if found:
+            refusal = _refusal_for_parts(None, found, site)
+            if refusal is not None:
+                raise refusal
+        else:
+            found = None
+    handle._value = value
+    handle._arena = where
+    handle._size = cells
+    handle._site = handle._allocated_at = site
+    handle._address = 0
+    if cython.compiled:
+        _place(handle, owner, where, cells, found)
+    else:
+        with STATE:
+            _place(handle, owner, where, cells, found)
 
 
 def _place(

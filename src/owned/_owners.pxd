@@ -58,8 +58,8 @@ cdef extern from *:
     Py_ssize_t owned_refcount(object)
 cdef inline Py_ssize_t _refcount(object value):
     return owned_refcount(value)
-cdef inline object _current():
-    return <Owner>get_value(CURRENT, ROOT)
+cdef inline Owner _current():
+    return <Owner>get_value(CURRENT, ROOT)  # only `_scope` sets CURRENT, always to an Owner
 @cython.locals(last=Owner)
 cpdef int register(Owner owner) except -1
 @cython.locals(before=Owner, after=Owner)

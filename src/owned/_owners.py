@@ -191,6 +191,9 @@ def _references(handle: object) -> int:
     return sys.getrefcount(handle) - 3  # the caller's loop variable, this parameter, the call
 
 
+# `members[last]` only with 0 <= last < len(members), tested first: compiled, unchecked.
+@cython.boundscheck(False)  # type: ignore[untyped-decorator]  # cython has no stubs
+@cython.wraparound(False)  # type: ignore[untyped-decorator]
 def own(owner: Owner, handle: Handle) -> None:
     """Make `owner` the owner of `handle` (whose old owner, if any, was told with `left`)."""
     handle._owner = owner
@@ -204,6 +207,8 @@ def own(owner: Owner, handle: Handle) -> None:
             _compact(owner)
 
 
+@cython.boundscheck(False)  # type: ignore[untyped-decorator]  # cython has no stubs
+@cython.wraparound(False)  # type: ignore[untyped-decorator]
 def left(owner: Owner, handle: Handle) -> None:
     """`handle`, a member of `owner`, left it for good (dropped, adopted by another owner).
 

@@ -4,7 +4,7 @@ cimport cython
 cdef extern from *:
     """
     /* The calling Python frame's code object (a new reference) and instruction offset.
-       3.12-3.14: read the interpreter's frame without making a frame object; elsewhere:
+       3.11-3.14: read the interpreter's frame without making a frame object; elsewhere:
        through the frame object (made once per frame, then kept by CPython). */
     #if PY_VERSION_HEX >= 0x030D0000 && PY_VERSION_HEX < 0x030F0000
       #define OWNED_IFRAME(ts) ((ts)->current_frame)
@@ -13,9 +13,24 @@ cdef extern from *:
     #endif
     #if PY_VERSION_HEX < 0x030B0000
       #include <frameobject.h>  /* 3.10: the frame's fields (f_lasti) */
+    #elif PY_VERSION_HEX < 0x030C0000
+      /* 3.11: the interpreter's frame, as PyEval_GetFrame and PyFrame_GetLasti read it
+         (Cython's own traceback code includes this header on 3.11 too). */
+      #ifndef Py_BUILD_CORE
+        #define Py_BUILD_CORE 1
+      #endif
+      #include "internal/pycore_frame.h"
     #endif
     static int owned_calling_frame(PyObject **code, int *offset) {
-    #ifdef OWNED_IFRAME
+    #if PY_VERSION_HEX >= 0x030B0000 && PY_VERSION_HEX < 0x030C0000
+        _PyInterpreterFrame *frame = PyThreadState_Get()->cframe->current_frame;
+        while (frame != NULL && _PyFrame_IsIncomplete(frame)) frame = frame->previous;
+        if (frame == NULL) return -1;
+        Py_INCREF(frame->f_code);
+        *code = (PyObject *)frame->f_code;
+        int lasti = _PyInterpreterFrame_LASTI(frame);
+        *offset = lasti < 0 ? -1 : lasti * (int)sizeof(_Py_CODEUNIT);
+    #elif defined(OWNED_IFRAME)
         struct _PyInterpreterFrame *frame = OWNED_IFRAME(PyThreadState_Get());
         if (frame == NULL) return -1;
         *code = PyUnstable_InterpreterFrame_GetCode(frame);
