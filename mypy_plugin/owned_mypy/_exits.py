@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 
-from mypy.nodes import Block, Expression, NameExpr, RefExpr, TryStmt, WithStmt
+from mypy.nodes import Block, Expression, NameExpr, RefExpr, TryStmt, Var, WithStmt
 
 from ._effects import Effects
 from ._exprs import ExpressionWalker
-from ._state import State, Tracker, join_all
+from ._state import Ending, Loan, State, Tracker, end_block_loans, join_all, loans_in
 
 
 class Exit(enum.Enum):
@@ -56,7 +56,22 @@ class _WithFrame:
         self.swallowed: list[State] = []
 
 
-_Frame = LoopFrame | _TryFrame | _WithFrame
+class _LoanFrame:
+    """A `with` block that ends borrows: every path leaving it, also by an exception."""
+
+    __slots__ = ("ending", "entry", "holders", "site")
+
+    def __init__(self, holders: list[Var], entry: frozenset[Loan] | None, site: WithStmt) -> None:
+        self.holders = holders
+        self.entry = entry
+        self.site = site
+        self.ending = Ending.SCOPE if entry is not None else Ending.WITH
+
+    def end(self, state: State) -> State:
+        return end_block_loans(state, self.holders, self.entry, self.ending, self.site)
+
+
+_Frame = LoopFrame | _TryFrame | _WithFrame | _LoanFrame
 
 
 class ExitRouter(ExpressionWalker):
@@ -84,7 +99,9 @@ class ExitRouter(ExpressionWalker):
 
     def _route(self, exit_: Exit, state: State) -> None:
         for frame in reversed(self._frames):
-            if isinstance(frame, LoopFrame):
+            if isinstance(frame, _LoanFrame):
+                state = frame.end(state)
+            elif isinstance(frame, LoopFrame):
                 if exit_ is Exit.BREAK:
                     frame.breaks.append(state)
                     return
@@ -173,10 +190,32 @@ class ExitRouter(ExpressionWalker):
 
     def _with(self, o: WithStmt) -> None:
         tracker = self.tracker
+        effects = self.effects
+        holders: list[Var] = []
+        scope_entry: frozenset[Loan] | None = None
         for manager, target in zip(o.expr, o.target, strict=False):
             self.expr(manager)
             if target is not None:
                 self.bind(target)
+            holder = self.lend_to(target, manager)
+            if holder is not None:
+                holders.append(holder)
+            if effects.is_scope(manager) and scope_entry is None:
+                scope_entry = loans_in(tracker.state)
+        loan_frame = None
+        if holders or scope_entry is not None:
+            loan_frame = _LoanFrame(holders, scope_entry, o)
+        with self.frame(loan_frame, guard=False) if loan_frame else nullcontext():
+            self._with_body(o)
+        if loan_frame is not None and tracker.state is not None:
+            tracker.state = loan_frame.end(tracker.state)
+
+    def lend_to(self, target: Expression | None, value: Expression) -> Var | None:
+        """Bind `target` to the borrow that `value` makes, if it is one; return its holder."""
+        raise NotImplementedError
+
+    def _with_body(self, o: WithStmt) -> None:
+        tracker = self.tracker
         effects = self.effects
         expecting = any(effects.expects_exception(manager) for manager in o.expr)
         if not expecting and not any(

@@ -28,6 +28,7 @@ from mypy.nodes import (
     MemberExpr,
     NameExpr,
     OpExpr,
+    RefExpr,
     SetComprehension,
     SetExpr,
     SliceExpr,
@@ -40,8 +41,35 @@ from mypy.nodes import (
     YieldFromExpr,
 )
 
+from . import _loans, _names
 from ._effects import Effects
-from ._state import State, Tracker, join
+from ._state import Ending, Kind, State, Tracker, join
+
+_READING_BUILTINS: Final = frozenset(
+    f"builtins.{name}"
+    for name in (
+        "len",
+        "iter",
+        "list",
+        "tuple",
+        "set",
+        "frozenset",
+        "sorted",
+        "sum",
+        "min",
+        "max",
+        "any",
+        "all",
+        "enumerate",
+        "reversed",
+        "print",
+        "repr",
+        "str",
+        "dict",
+        "next",
+    )
+)
+"""Callees that read a borrow passed to them and never end it: a use, not an escape."""
 
 
 class ExpressionWalker:
@@ -74,9 +102,15 @@ class ExpressionWalker:
         elif isinstance(target, StarExpr):
             self.bind(target.expr)
         elif isinstance(target, MemberExpr):
+            if self.borrow_use(target.expr):
+                return
             self.expr(target.expr)
+            owner = self.effects.value_of(target)
+            if owner is not None and not self.tracker.use_is_dead(owner[0]):
+                _loans.assign(self.tracker, owner[0], owner[1])
         elif isinstance(target, IndexExpr):
-            self.expr(target.base)
+            if not self.borrow_use(target.base):
+                self.expr(target.base)
             self.expr(target.index)
 
     def condition(self, expr: Expression) -> tuple[State | None, State | None]:
@@ -118,11 +152,38 @@ class ExpressionWalker:
         state = self.tracker.state
         if state and o.node in state and self.effects.was_checked(o):
             assert isinstance(o.node, Var)
+            if state[o.node].loans:
+                # A borrow handed on (to a callee, into a container, to another name) may be
+                # ended or kept elsewhere: from here on the analysis does not follow it.
+                self.tracker.forget_loans(o.node)
+                return
             self.tracker.use(o.node, o)
 
+    def borrow_use(self, expr: Expression) -> bool:
+        """Check a use of a borrow through its name (`r.value`, `r[i]`, `len(r)`, `for y in r`).
+
+        Return whether `expr` is such a name (and so is not visited as an escape).
+        """
+        state = self.tracker.state
+        if not (state and isinstance(expr, NameExpr) and isinstance(expr.node, Var)):
+            return False
+        fact = state.get(expr.node)
+        if fact is None or not fact.loans:
+            return False
+        _loans.use_borrow(self.tracker, expr.node, expr)
+        return True
+
     def _member(self, o: MemberExpr) -> None:
-        if self.effects.liveness_check(o) is None:
-            self.expr(o.expr)
+        if self.effects.liveness_check(o) is not None:
+            return
+        if self.borrow_use(o.expr):
+            return
+        self.expr(o.expr)
+        owner = self.effects.value_of(o)
+        if owner is not None and self.tracker.state is not None:
+            var, name = owner
+            if not self.tracker.use_is_dead(var):
+                _loans.borrow(self.tracker, var, name, mutable=False)
 
     def _call(self, o: CallExpr) -> None:
         if o.analyzed is not None:
@@ -130,21 +191,76 @@ class ExpressionWalker:
             if isinstance(o.analyzed, CastExpr):
                 self.expr(o.analyzed.expr)
             return
+        if self._release(o):
+            return
         tracker = self.tracker
-        consumed = self.effects.consumed(o) if self.effects.was_checked(o) else []
+        effects = self.effects
+        checked = effects.was_checked(o)
+        consumed = effects.consumed(o) if checked else []
         # A consumed name is checked by the consumption itself (a drop of a dropped value is
         # a double drop, not a use), so its occurrence is not visited as a use.
-        skipped = {id(name) for _, name, _ in consumed}
+        skipped = {id(arg) for _, arg in consumed}
         callee = o.callee
         if not (isinstance(callee, MemberExpr) and id(callee.expr) in skipped):
             self.expr(callee)
+        reads = isinstance(callee, RefExpr) and callee.fullname in _READING_BUILTINS
         for arg in o.args:
-            if id(arg) not in skipped:
-                self.expr(arg)
-        for kind, name, var in consumed:
-            tracker.consume(var, kind, name)
-        if tracker.state is not None and self.effects.is_noreturn(o):
+            if id(arg) in skipped or (reads and self.borrow_use(arg)):
+                continue
+            self.expr(arg)
+        if checked:
+            self._check_borrows(o)
+        for kind, arg in consumed:
+            self.consume(kind, arg)
+        if tracker.state is not None and effects.is_noreturn(o):
             self.raised()
+
+    def _release(self, o: CallExpr) -> bool:
+        """Apply `r.release()` on a followed borrow; tell whether `o` is one."""
+        callee = o.callee
+        if not (isinstance(callee, MemberExpr) and callee.name == _names.RELEASE_METHOD):
+            return False
+        holder = callee.expr
+        if not (
+            isinstance(holder, NameExpr)
+            and isinstance(holder.node, Var)
+            and self.tracker.loans_of(holder.node)
+        ):
+            return False
+        self.borrow_use(holder)
+        self.tracker.end_loans(holder.node, Ending.RELEASED, o)
+        return True
+
+    def _check_borrows(self, o: CallExpr) -> None:
+        """Check the borrows that `o` makes: `x.borrow()`, `Owned` arguments of `Ref` parameters."""
+        tracker = self.tracker
+        borrowed = self.effects.borrow_call(o)
+        lent, _ = self.effects.lent(o)
+        if borrowed is not None:
+            lent = [borrowed, *lent]
+        for var, name, mutable in lent:
+            if tracker.state is not None and not tracker.use_is_dead(var):
+                _loans.borrow(tracker, var, name, mutable=mutable)
+
+    def consume(self, kind: Kind, arg: Expression) -> None:
+        """Move or drop the handle of `arg`: a name, or either branch of `a if c else b`."""
+        tracker = self.tracker
+        if isinstance(arg, ConditionalExpr):
+            when_true, when_false = self.condition(arg.cond)
+            tracker.state = when_true
+            self.consume(kind, arg.if_expr)
+            after_true = tracker.state
+            tracker.state = when_false
+            self.consume(kind, arg.else_expr)
+            tracker.state = join(after_true, tracker.state)
+            return
+        var = self.effects.tracked(arg)
+        if var is None:
+            self.expr(arg)
+            return
+        assert isinstance(arg, NameExpr)
+        if tracker.use_is_dead(var) or not _loans.move(tracker, var, arg, kind):
+            tracker.consume(var, kind, arg)
 
     def _assignment_expr(self, o: AssignmentExpr) -> None:
         self.expr(o.value)
@@ -212,7 +328,8 @@ class ExpressionWalker:
             self.expr(value)
 
     def _index(self, o: IndexExpr) -> None:
-        self.expr(o.base)
+        if not self.borrow_use(o.base):
+            self.expr(o.base)
         self.expr(o.index)
 
     def _comparison(self, o: ComparisonExpr) -> None:

@@ -6,23 +6,23 @@ from collections.abc import Iterable
 from typing import NamedTuple
 
 from mypy.errorcodes import ErrorCode
-from mypy.nodes import NameExpr
+from mypy.nodes import Context, NameExpr
 
 from . import _codes
 from ._state import Event, Kind
 
 
 class Note(NamedTuple):
-    """A secondary message at the place where the value was moved or dropped."""
+    """A secondary message at the place where the value was moved, dropped or borrowed."""
 
-    site: NameExpr
+    site: Context
     message: str
 
 
 class Diagnostic(NamedTuple):
     """One error at the offending use, with its notes."""
 
-    use: NameExpr
+    use: Context
     message: str
     code: ErrorCode
     notes: tuple[Note, ...]
@@ -57,14 +57,17 @@ class Reporter:
         self._add(name, message, _codes.DOUBLE_DROP, _ordered(events))
 
     def _add(self, name: NameExpr, message: str, code: ErrorCode, events: list[Event]) -> None:
+        self.add(name, message, code, [Note(event.site, _note_text(event)) for event in events])
+
+    def add(self, use: Context, message: str, code: ErrorCode, notes: Iterable[Note]) -> None:
+        """Report `message` at `use` (once per site and message; never while silenced)."""
         if self.silent:
             return
-        key = (id(name), message)
+        key = (id(use), message)
         if key in self._seen:
             return
         self._seen.add(key)
-        notes = tuple(Note(event.site, _note_text(event)) for event in events)
-        self.diagnostics.append(Diagnostic(name, message, code, notes))
+        self.diagnostics.append(Diagnostic(use, message, code, tuple(notes)))
 
 
 def _ordered(events: Iterable[Event]) -> list[Event]:
