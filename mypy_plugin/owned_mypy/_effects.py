@@ -45,8 +45,10 @@ from mypy.types import (
 from . import _names
 from ._state import Kind
 
-Consumption = tuple[Kind, Expression]
-"""An argument whose handle a call moves or drops: a tracked name, or `a if c else b`."""
+Consumption = tuple[Kind, Expression, bool]
+"""An argument whose handle a call moves or drops: a tracked name, or `a if c else b`; and
+whether the runtime moves it too (an `Owned[...]` parameter of a plain function it does not).
+"""
 
 Lent = tuple[Var, NameExpr, bool]
 """A tracked name that a call borrows (mutably if the flag is set) for its duration."""
@@ -124,7 +126,7 @@ class Effects:
             var = self.tracked(receiver)
             if var is not None and isinstance(receiver, NameExpr):
                 # x.move(), x.drop(), x.into_inner(); no other method of Owned consumes it.
-                return [] if kind is None else [(kind, receiver)]
+                return [] if kind is None else [(kind, receiver, True)]
             if _is_owned_class(receiver):
                 # Owned.move(x): only the consuming methods end the handle given as `self`.
                 return [] if kind is None else self._first_argument(call, kind)
@@ -133,7 +135,10 @@ class Effects:
             kind = Kind.DROP
         if isinstance(callee, RefExpr) and callee.fullname == _names.SPAWN_FUNCTION:
             return self._spawned(call)
-        return [(kind, arg) for arg in self._owned_parameters(call)]
+        enforced = self._owned_function(call) is not None or kind is Kind.DROP
+        if isinstance(callee, RefExpr) and callee.fullname == _names.MOVE_FUNCTION:
+            enforced = True
+        return [(kind, arg, enforced) for arg in self._owned_parameters(call)]
 
     def borrow_call(self, expr: Expression | None) -> tuple[Var, NameExpr, bool] | None:
         """Return the owner of `x.borrow()` / `x.borrow_mut()` (and whether it is mutable)."""
@@ -241,9 +246,25 @@ class Effects:
             and proper.type.fullname in _names.EXPECTING_CONTEXT_MANAGERS
         )
 
+    def _owned_function(self, call: CallExpr) -> CallableType | None:
+        """The declared signature of the callee if it is a name of an `@owned.function`."""
+        callee = call.callee
+        node = callee.node if isinstance(callee, NameExpr) else None
+        if not (
+            isinstance(node, Decorator)
+            and any(
+                isinstance(decorator, RefExpr)
+                and decorator.fullname == _names.FUNCTION_DECORATOR
+                for decorator in node.decorators
+            )
+        ):
+            return None
+        declared = get_proper_type(node.func.type)
+        return declared if isinstance(declared, CallableType) else None
+
     def _first_argument(self, call: CallExpr, kind: Kind) -> list[Consumption]:
         if call.args and call.arg_kinds[0] == ARG_POS and self.tracked(call.args[0]) is not None:
-            return [(kind, call.args[0])]
+            return [(kind, call.args[0], True)]
         return []
 
     def _spawned(self, call: CallExpr) -> list[Consumption]:
@@ -258,7 +279,7 @@ class Effects:
             if borrow_kind(typ) is not None or not self._sendable(typ):
                 return []
             if self.tracked(arg) is not None:
-                consumed.append((Kind.MOVE, arg))
+                consumed.append((Kind.MOVE, arg, True))
         return consumed
 
     def _sendable(self, typ: Type | None) -> bool:

@@ -199,7 +199,7 @@ class ExpressionWalker:
         consumed = effects.consumed(o) if checked else []
         # A consumed name is checked by the consumption itself (a drop of a dropped value is
         # a double drop, not a use), so its occurrence is not visited as a use.
-        skipped = {id(arg) for _, arg in consumed}
+        skipped = {id(arg) for _, arg, _ in consumed}
         callee = o.callee
         if not (isinstance(callee, MemberExpr) and id(callee.expr) in skipped):
             self.expr(callee)
@@ -210,8 +210,8 @@ class ExpressionWalker:
             self.expr(arg)
         if checked:
             self._check_borrows(o)
-        for kind, arg in consumed:
-            self.consume(kind, arg)
+        for kind, arg, enforced in consumed:
+            self.consume(kind, arg, enforced=enforced)
         if tracker.state is not None and effects.is_noreturn(o):
             self.raised()
 
@@ -242,16 +242,19 @@ class ExpressionWalker:
             if tracker.state is not None and not tracker.use_is_dead(var):
                 _loans.borrow(tracker, var, name, mutable=mutable)
 
-    def consume(self, kind: Kind, arg: Expression) -> None:
-        """Move or drop the handle of `arg`: a name, or either branch of `a if c else b`."""
+    def consume(self, kind: Kind, arg: Expression, *, enforced: bool) -> None:
+        """Move or drop the handle of `arg`: a name, or either branch of `a if c else b`.
+
+        A borrowed handle is reported only where the runtime itself moves (`enforced`).
+        """
         tracker = self.tracker
         if isinstance(arg, ConditionalExpr):
             when_true, when_false = self.condition(arg.cond)
             tracker.state = when_true
-            self.consume(kind, arg.if_expr)
+            self.consume(kind, arg.if_expr, enforced=enforced)
             after_true = tracker.state
             tracker.state = when_false
-            self.consume(kind, arg.else_expr)
+            self.consume(kind, arg.else_expr, enforced=enforced)
             tracker.state = join(after_true, tracker.state)
             return
         var = self.effects.tracked(arg)
@@ -259,7 +262,7 @@ class ExpressionWalker:
             self.expr(arg)
             return
         assert isinstance(arg, NameExpr)
-        if tracker.use_is_dead(var) or not _loans.move(tracker, var, arg, kind):
+        if tracker.use_is_dead(var) or not enforced or not _loans.move(tracker, var, arg, kind):
             tracker.consume(var, kind, arg)
 
     def _assignment_expr(self, o: AssignmentExpr) -> None:

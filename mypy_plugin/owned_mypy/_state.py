@@ -91,12 +91,20 @@ def join(first: State | None, second: State | None) -> State | None:
         fact = Fact(
             left.events | right.events,
             left.maybe_alive or right.maybe_alive,
-            left.loans if left.loans == right.loans else (),
+            _common_loans(left.loans, right.loans),
             left.aliases & right.aliases,
         )
         if fact != _ALIVE:
             joined[var] = fact
     return joined
+
+
+def _common_loans(left: tuple[Loan, ...], right: tuple[Loan, ...]) -> tuple[Loan, ...]:
+    """The loans held on both paths: the same owner, kind and ending (sites may differ)."""
+    if left == right or not left or not right:
+        return left if left == right else ()
+    kinds = {(loan.owner, loan.mutable, loan.ending) for loan in right}
+    return tuple(loan for loan in left if (loan.owner, loan.mutable, loan.ending) in kinds)
 
 
 def join_all(states: Iterable[State | None]) -> State | None:
