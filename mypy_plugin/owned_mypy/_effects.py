@@ -246,6 +246,10 @@ class Effects:
             and proper.type.fullname in _names.EXPECTING_CONTEXT_MANAGERS
         )
 
+    def runs_owned_function(self, call: CallExpr) -> bool:
+        """Tell whether `call` calls an `@owned.function` (its body may raise anything)."""
+        return self._owned_function(call) is not None
+
     def _owned_function(self, call: CallExpr) -> CallableType | None:
         """The declared signature of the callee if it is a name of an `@owned.function`."""
         callee = call.callee
@@ -253,8 +257,7 @@ class Effects:
         if not (
             isinstance(node, Decorator)
             and any(
-                isinstance(decorator, RefExpr)
-                and decorator.fullname == _names.FUNCTION_DECORATOR
+                isinstance(decorator, RefExpr) and decorator.fullname == _names.FUNCTION_DECORATOR
                 for decorator in node.decorators
             )
         ):

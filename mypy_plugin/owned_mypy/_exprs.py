@@ -20,9 +20,11 @@ from mypy.nodes import (
     DictExpr,
     DictionaryComprehension,
     Expression,
+    FuncDef,
     GeneratorExpr,
     IndexExpr,
     IntExpr,
+    LambdaExpr,
     ListComprehension,
     ListExpr,
     MemberExpr,
@@ -71,6 +73,24 @@ _READING_BUILTINS: Final = frozenset(
 )
 """Callees that read a borrow passed to them and never end it: a use, not an escape."""
 
+_ITERATING_BUILTINS: Final = frozenset(
+    f"builtins.{name}"
+    for name in (
+        "list",
+        "tuple",
+        "set",
+        "frozenset",
+        "sorted",
+        "sum",
+        "min",
+        "max",
+        "any",
+        "all",
+        "dict",
+    )
+)
+"""Callees that run a generator handed to them, and a `key=` function, at once."""
+
 
 class ExpressionWalker:
     """Applies the effects of expressions to a `Tracker`'s state, in Python's evaluation order."""
@@ -86,6 +106,9 @@ class ExpressionWalker:
         handler = _EXPRESSIONS.get(type(expr))
         if handler is not None:
             handler(self, expr)
+
+    def may_raise_after_move(self) -> None:
+        """The current call took its arguments and may raise now (see `_exits`)."""
 
     def raised(self) -> None:
         """The current point raises (a `NoReturn` call): the rest of the path is unreachable."""
@@ -203,17 +226,37 @@ class ExpressionWalker:
         callee = o.callee
         if not (isinstance(callee, MemberExpr) and id(callee.expr) in skipped):
             self.expr(callee)
-        reads = isinstance(callee, RefExpr) and callee.fullname in _READING_BUILTINS
-        for arg in o.args:
-            if id(arg) in skipped or (reads and self.borrow_use(arg)):
-                continue
-            self.expr(arg)
+        self._arguments(o, skipped)
         if checked:
             self._check_borrows(o)
         for kind, arg, enforced in consumed:
             self.consume(kind, arg, enforced=enforced)
+        if consumed and checked and effects.runs_owned_function(o):
+            self.may_raise_after_move()
         if tracker.state is not None and effects.is_noreturn(o):
             self.raised()
+
+    def _arguments(self, o: CallExpr, skipped: set[int]) -> None:
+        """Evaluate the arguments, then what calling `o` runs of them at once."""
+        tracker = self.tracker
+        callee = o.callee
+        reads = isinstance(callee, RefExpr) and callee.fullname in _READING_BUILTINS
+        iterates = isinstance(callee, RefExpr) and callee.fullname in _ITERATING_BUILTINS
+        for arg in o.args:
+            if id(arg) in skipped or (reads and self.borrow_use(arg)):
+                continue
+            if iterates and isinstance(arg, GeneratorExpr):
+                self._eager(arg, [arg.left_expr])  # `any(... for ...)` runs it now
+                continue
+            self.expr(arg)
+            if iterates and isinstance(arg, LambdaExpr) and tracker.state is not None:
+                self.expr(arg.expr())  # a `key=` function is called on the items now
+        if tracker.state is None:
+            return
+        if isinstance(callee, LambdaExpr):
+            self.expr(callee.expr())  # `(lambda: x.value)()`
+        elif isinstance(callee, NameExpr) and isinstance(callee.node, FuncDef):
+            self.call_local_function(callee.node)
 
     def _release(self, o: CallExpr) -> bool:
         """Apply `r.release()` on a followed borrow; tell whether `o` is one."""
@@ -295,19 +338,44 @@ class ExpressionWalker:
         self.tracker.state = join(shortcut, self.tracker.state)
 
     def _generator(self, o: GeneratorExpr) -> None:
-        # Only the first iterable is evaluated at once; the rest runs lazily, maybe never.
+        # Only the first iterable is evaluated at once; the rest runs lazily, maybe never
+        # (unless the generator is handed straight to `any()`, `list()`, ...: see `_call`).
         self.expr(o.sequences[0])
 
     def _comprehension(self, o: ListComprehension | SetComprehension) -> None:
-        # An eager comprehension's clauses are followed once, whatever the length.
         generator = o.generator
-        self._clauses(generator.indices, generator.sequences, generator.condlists)
-        self.expr(generator.left_expr)
+        self._eager(generator, [generator.left_expr])
 
     def _dict_comprehension(self, o: DictionaryComprehension) -> None:
-        self._clauses(o.indices, o.sequences, o.condlists)
-        self.expr(o.key)
-        self.expr(o.value)
+        self._eager(o, [o.key, o.value])
+
+    def _eager(
+        self, o: GeneratorExpr | DictionaryComprehension, results: list[Expression | None]
+    ) -> None:
+        """Run a comprehension: its first iterable once, the rest as the body of a loop."""
+        self.expr(o.sequences[0])
+
+        def one_round() -> None:
+            self.bind(o.indices[0])
+            for condition in o.condlists[0]:
+                self.expr(condition)
+            self._clauses(o.indices[1:], o.sequences[1:], o.condlists[1:])
+            for result in results:
+                self.expr(result)
+
+        self.repeat(one_round)
+
+    def repeat(self, body: Callable[[], None]) -> None:
+        """Run `body` as a loop that runs any number of times (`FlowAnalyzer` iterates)."""
+        body()
+
+    def call_local_function(self, function: FuncDef) -> None:
+        """Check the uses that calling a function defined in this body makes (`FlowAnalyzer`)."""
+
+    def _lambda(self, o: LambdaExpr) -> None:
+        # Defaults are evaluated now; the body only when the lambda is called.
+        for argument in o.arguments:
+            self.expr(argument.initializer)
 
     def _clauses(
         self,
@@ -359,6 +427,7 @@ _EXPRESSIONS: Final[dict[type[Expression], Callable[[ExpressionWalker, Any], Non
     ConditionalExpr: ExpressionWalker._conditional,
     OpExpr: ExpressionWalker._op,
     GeneratorExpr: ExpressionWalker._generator,
+    LambdaExpr: ExpressionWalker._lambda,
     ListComprehension: ExpressionWalker._comprehension,
     SetComprehension: ExpressionWalker._comprehension,
     DictionaryComprehension: ExpressionWalker._dict_comprehension,

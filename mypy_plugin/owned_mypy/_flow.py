@@ -77,6 +77,8 @@ class FlowAnalyzer(ExitRouter):
         self._call_owned = call_owned
         """For an `@owned.function`: the names its call owns (locals, `Owned` parameters)."""
         self._with_holders: dict[int, Var] = {}
+        self._inlined: frozenset[FuncDef] = frozenset()
+        """The local functions whose calls are being followed (a recursive one stops)."""
 
     # Blocks and simple statements.
 
@@ -211,6 +213,28 @@ class FlowAnalyzer(ExitRouter):
 
     def _continue(self, o: ContinueStmt) -> None:
         self.leave(Exit.CONTINUE)
+
+    def repeat(self, body: Callable[[], None]) -> None:
+        def one_round() -> State | None:
+            exhausted = self.tracker.state
+            body()
+            return exhausted
+
+        self._loop(one_round, None)
+
+    def call_local_function(self, function: FuncDef) -> None:
+        """Follow a call of a function defined in this body: its uses of this body's names
+        happen now (`def show(): print(x.value)`, then `drop(x)`, then `show()`).
+
+        Only the uses are checked; what the call moves is not followed (staying silent).
+        """
+        if function in self._inlined or function not in self.nested:
+            return
+        inner = FlowAnalyzer(Tracker(self.tracker.reporter), self.effects)
+        inner.tracker.state = self.tracker.state
+        inner._inlined = self._inlined | {function}
+        inner.nested = self.nested
+        inner.block(function.body)
 
     # Definitions: decorators and defaults run now, bodies later (analysed on their own).
 
