@@ -10,6 +10,8 @@ from mypy.nodes import (
     ARG_POS,
     ARG_STAR,
     ARG_STAR2,
+    GDEF,
+    LDEF,
     ArgKind,
     CallExpr,
     ConditionalExpr,
@@ -86,7 +88,7 @@ def borrow_kind(typ: Type | None) -> bool | None:
 class Effects:
     """Answers questions about expressions of one module from its type map."""
 
-    __slots__ = ("_excluded", "_name_kind", "_types")
+    __slots__ = ("_excluded", "_name_kind", "_types", "volatile")
 
     def __init__(
         self, types: Mapping[Expression, Type], name_kind: int, excluded: frozenset[str]
@@ -94,18 +96,43 @@ class Effects:
         self._types = types
         self._name_kind = name_kind
         self._excluded = excluded
+        self.volatile: set[Var] = set()
+        """The volatile names met so far (see `tracked`)."""
 
     def tracked(self, expr: Expression) -> Var | None:
-        """Return the variable of `expr` if it is a tracked name holding an `Owned` handle."""
-        if (
+        """Return the variable of `expr` if it is a tracked name holding an `Owned` handle.
+
+        A module's global used in a function, and a name that another function rebinds
+        (`global`, `nonlocal`), is volatile: any call of unknown code may rebind it, so it
+        is forgotten at such a call (`forgets_volatile`).
+        """
+        if not (
             isinstance(expr, NameExpr)
-            and expr.kind == self._name_kind
             and isinstance(expr.node, Var)
-            and expr.name not in self._excluded
             and is_owned(self._types.get(expr))
         ):
+            return None
+        if expr.kind == self._name_kind and expr.name not in self._excluded:
+            return expr.node
+        if expr.kind == self._name_kind or (expr.kind == GDEF and self._name_kind == LDEF):
+            self.volatile.add(expr.node)
             return expr.node
         return None
+
+    def forgets_volatile(self, call: CallExpr) -> bool:
+        """Tell whether `call` may run code that rebinds a volatile name."""
+        if not self.volatile:
+            return False
+        callee = call.callee
+        if isinstance(callee, RefExpr) and callee.fullname:
+            module = callee.fullname.partition(".")[0]
+            if module in ("builtins", "owned"):
+                return False
+        if isinstance(callee, MemberExpr):
+            receiver = get_proper_type(self._types.get(callee.expr))
+            if isinstance(receiver, Instance) and receiver.type.fullname.startswith("owned."):
+                return False
+        return True
 
     def was_checked(self, expr: Expression) -> bool:
         """Tell whether mypy type-checked `expr` (it skips the code it considers unreachable)."""

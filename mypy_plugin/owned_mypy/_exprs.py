@@ -233,8 +233,15 @@ class ExpressionWalker:
             self.consume(kind, arg, enforced=enforced)
         if consumed and checked and effects.runs_owned_function(o):
             self.may_raise_after_move()
+        if tracker.state and effects.forgets_volatile(o):
+            self.forget_volatile()
         if tracker.state is not None and effects.is_noreturn(o):
             self.raised()
+
+    def forget_volatile(self) -> None:
+        """Unknown code ran: it may have rebound the volatile names (globals, `nonlocal`)."""
+        for var in self.effects.volatile:
+            self.tracker.revive(var)
 
     def _arguments(self, o: CallExpr, skipped: set[int]) -> None:
         """Evaluate the arguments, then what calling `o` runs of them at once."""
@@ -417,6 +424,8 @@ class ExpressionWalker:
         o: UnaryExpr | StarExpr | AwaitExpr | YieldExpr | YieldFromExpr | TypeApplication,
     ) -> None:
         self.expr(o.expr)
+        if isinstance(o, AwaitExpr | YieldExpr | YieldFromExpr) and self.tracker.state:
+            self.forget_volatile()  # other code runs while this one is suspended
 
 
 _EXPRESSIONS: Final[dict[type[Expression], Callable[[ExpressionWalker, Any], None]]] = {
