@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Final
 
 from mypy.argmap import map_actuals_to_formals
 from mypy.nodes import (
@@ -19,6 +20,8 @@ from mypy.nodes import (
     DictExpr,
     Expression,
     FuncDef,
+    IndexExpr,
+    IntExpr,
     ListExpr,
     MemberExpr,
     NameExpr,
@@ -26,6 +29,7 @@ from mypy.nodes import (
     RefExpr,
     StarExpr,
     StrExpr,
+    SymbolNode,
     TupleExpr,
     TypeInfo,
     Var,
@@ -45,6 +49,7 @@ from mypy.types import (
 )
 
 from . import _names
+from ._report import spelled
 from ._state import Kind
 
 Consumption = tuple[Kind, Expression, bool]
@@ -88,7 +93,7 @@ def borrow_kind(typ: Type | None) -> bool | None:
 class Effects:
     """Answers questions about expressions of one module from its type map."""
 
-    __slots__ = ("_excluded", "_name_kind", "_types", "volatile")
+    __slots__ = ("_excluded", "_name_kind", "_places", "_types", "volatile")
 
     def __init__(
         self, types: Mapping[Expression, Type], name_kind: int, excluded: frozenset[str]
@@ -97,6 +102,7 @@ class Effects:
         self._name_kind = name_kind
         self._excluded = excluded
         self.volatile: set[Var] = set()
+        self._places: dict[tuple[SymbolNode, tuple[str | int, ...]], Var] = {}
         """The volatile names met so far (see `tracked`)."""
 
     def tracked(self, expr: Expression) -> Var | None:
@@ -106,6 +112,8 @@ class Effects:
         (`global`, `nonlocal`), is volatile: any call of unknown code may rebind it, so it
         is forgotten at such a call (`forgets_volatile`).
         """
+        if isinstance(expr, MemberExpr | IndexExpr):
+            return self._place(expr) if is_owned(self._types.get(expr)) else None
         if not (
             isinstance(expr, NameExpr)
             and isinstance(expr.node, Var)
@@ -118,6 +126,38 @@ class Effects:
             self.volatile.add(expr.node)
             return expr.node
         return None
+
+    def _place(self, expr: MemberExpr | IndexExpr) -> Var | None:
+        """The variable standing for a place such as `self.buf`, `hs[0]`, `Config.handle`.
+
+        Places are volatile (other code may assign them): they are followed only between
+        the operations of the runtime, as rustc follows `self.buf` as a place of its own.
+        """
+        key = _place_key(expr)
+        if key is None or not key[1]:
+            return None
+        root, _ = key
+        if isinstance(root, Var) and root.name in self._excluded:
+            return None
+        var = self._places.get(key)
+        if var is None:
+            var = self._places[key] = Var(spelled(expr))
+            self.volatile.add(var)
+        return var
+
+    def places_under(self, target: Expression) -> list[Var]:
+        """The places that an assignment to `target` (or `del target`) rebinds."""
+        if not self._places:
+            return []
+        key = _place_key(target)
+        if key is None:
+            return []
+        root, path = key
+        return [
+            var
+            for (place_root, place_path), var in self._places.items()
+            if place_root is root and place_path[: len(path)] == path
+        ]
 
     def forgets_volatile(self, call: CallExpr) -> bool:
         """Tell whether `call` may run code that rebinds a volatile name."""
@@ -151,7 +191,7 @@ class Effects:
             kind = _method_kind(callee.name)
             receiver = callee.expr
             var = self.tracked(receiver)
-            if var is not None and isinstance(receiver, NameExpr):
+            if var is not None:
                 # x.move(), x.drop(), x.into_inner(); no other method of Owned consumes it.
                 return [] if kind is None else [(kind, receiver, True)]
             if _is_owned_class(receiver):
@@ -368,6 +408,26 @@ class Effects:
             ):
                 return [item]
         return items
+
+
+_MAX_PLACE_DEPTH: Final = 3
+
+
+def _place_key(expr: Expression) -> tuple[SymbolNode, tuple[str | int, ...]] | None:
+    path: list[str | int] = []
+    node = expr
+    while len(path) <= _MAX_PLACE_DEPTH:
+        if isinstance(node, MemberExpr):
+            path.append(node.name)
+            node = node.expr
+        elif isinstance(node, IndexExpr) and isinstance(node.index, IntExpr | StrExpr):
+            path.append(node.index.value)
+            node = node.base
+        elif isinstance(node, NameExpr) and isinstance(node.node, Var | TypeInfo):
+            return node.node, tuple(reversed(path))
+        else:
+            return None
+    return None
 
 
 def _actuals(call: CallExpr) -> list[Actual]:

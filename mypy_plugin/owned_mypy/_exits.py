@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
 from typing import Final
 
-from mypy.nodes import Block, Expression, NameExpr, RefExpr, TryStmt, TupleExpr, Var, WithStmt
+from mypy.nodes import Block, Expression, RefExpr, TryStmt, TupleExpr, Var, WithStmt
 
 from ._effects import Effects
 from ._exprs import ExpressionWalker
@@ -39,7 +39,7 @@ class LoopFrame:
     def __init__(self) -> None:
         self.breaks: list[State] = []
         self.continues: list[State] = []
-        self.sites: set[NameExpr] = set()
+        self.sites: set[Expression] = set()
 
 
 class _TryFrame:

@@ -116,6 +116,8 @@ class ExpressionWalker:
 
     def bind(self, target: Expression) -> None:
         """Apply an assignment to `target` (after its value was evaluated)."""
+        for place in self.effects.places_under(target):
+            self.tracker.revive(place)
         if isinstance(target, NameExpr):
             if isinstance(target.node, Var):
                 self.tracker.revive(target.node)
@@ -196,8 +198,19 @@ class ExpressionWalker:
         _loans.use_borrow(self.tracker, expr.node, expr)
         return True
 
+    def _place_use(self, o: MemberExpr | IndexExpr) -> bool:
+        """Check a use of a followed place (`self.buf`); tell whether `o` is one."""
+        state = self.tracker.state
+        if not state:
+            return False
+        var = self.effects.tracked(o)
+        if var is None or var not in state:
+            return False
+        self.tracker.use(var, o)
+        return True
+
     def _member(self, o: MemberExpr) -> None:
-        if self.effects.liveness_check(o) is not None:
+        if self.effects.liveness_check(o) is not None or self._place_use(o):
             return
         if self.borrow_use(o.expr):
             return
@@ -311,7 +324,6 @@ class ExpressionWalker:
         if var is None:
             self.expr(arg)
             return
-        assert isinstance(arg, NameExpr)
         if tracker.use_is_dead(var) or not enforced or not _loans.move(tracker, var, arg, kind):
             tracker.consume(var, kind, arg)
 
@@ -406,6 +418,8 @@ class ExpressionWalker:
             self.expr(value)
 
     def _index(self, o: IndexExpr) -> None:
+        if self._place_use(o):
+            return
         if not self.borrow_use(o.base):
             self.expr(o.base)
         self.expr(o.index)

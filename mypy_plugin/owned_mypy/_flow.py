@@ -168,6 +168,8 @@ class FlowAnalyzer(ExitRouter):
                 self.tracker.revive(target.node)  # `del x` ends the tracking of `x`
             else:
                 self.expr(target)
+            for place in self.effects.places_under(target):
+                self.tracker.revive(place)
 
     def _assert(self, o: AssertStmt) -> None:
         when_true, when_false = self.condition(o.expr)

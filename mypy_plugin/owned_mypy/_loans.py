@@ -8,10 +8,10 @@ time, so a reported move or borrow is not applied to the state either.
 
 from __future__ import annotations
 
-from mypy.nodes import Context, NameExpr, Var
+from mypy.nodes import Context, Expression, NameExpr, Var
 
 from . import _codes
-from ._report import Note
+from ._report import Note, spelled
 from ._state import Ending, Kind, Loan, Tracker
 
 
@@ -56,7 +56,7 @@ def assign(tracker: Tracker, owner: Var, name: NameExpr) -> bool:
     return True
 
 
-def move(tracker: Tracker, owner: Var, name: NameExpr, kind: Kind) -> bool:
+def move(tracker: Tracker, owner: Var, name: Expression, kind: Kind) -> bool:
     """Check a move or drop of `x`; True if refused."""
     loans = tracker.held_loans(owner)
     if not loans:
@@ -64,7 +64,7 @@ def move(tracker: Tracker, owner: Var, name: NameExpr, kind: Kind) -> bool:
     verb = "drop" if kind is Kind.DROP else "move out of"
     tracker.reporter.add(
         name,
-        f'Cannot {verb} "{name.name}" because it is borrowed',
+        f'Cannot {verb} "{spelled(name)}" because it is borrowed',
         _codes.MOVE_WHILE_BORROWED,
         [_borrow_note(loans[0])],
     )

@@ -16,7 +16,7 @@ import enum
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Final, NamedTuple, TypeAlias
 
-from mypy.nodes import Context, NameExpr, Var
+from mypy.nodes import Context, Expression, Var
 
 if TYPE_CHECKING:
     from ._report import Reporter
@@ -33,7 +33,7 @@ class Event(NamedTuple):
     """A move or drop of a name, at the name's occurrence in the consuming expression."""
 
     kind: Kind
-    site: NameExpr
+    site: Expression
     carried: bool = False
     """True once the event reached a loop's head again: it happened in a previous iteration."""
 
@@ -115,7 +115,7 @@ def join_all(states: Iterable[State | None]) -> State | None:
     return result
 
 
-def mark_carried(state: State | None, sites: set[NameExpr], *, carried: bool) -> State | None:
+def mark_carried(state: State | None, sites: set[Expression], *, carried: bool) -> State | None:
     """Return `state` with the events at `sites` marked as coming (or no longer) from a loop."""
     if not state or not sites:
         return state
@@ -137,10 +137,10 @@ class Tracker:
     def __init__(self, reporter: Reporter) -> None:
         self.state: State | None = {}
         self.reporter = reporter
-        self.loop_sites: list[set[NameExpr]] = []
+        self.loop_sites: list[set[Expression]] = []
         """For each enclosing loop, the sites of the events created in its body."""
 
-    def use(self, var: Var, name: NameExpr) -> None:
+    def use(self, var: Var, name: Expression) -> None:
         """Check a read of `name`: report it if the handle may be dead."""
         state = self.state
         if state is None:
@@ -151,7 +151,7 @@ class Tracker:
         self.reporter.use(name, fact.events, definite=_definite(fact))
         self._set(state, var, REPORTED)
 
-    def consume(self, var: Var, kind: Kind, name: NameExpr) -> None:
+    def consume(self, var: Var, kind: Kind, name: Expression) -> None:
         """Apply a move or drop of `name` (itself a use of the handle)."""
         state = self.state
         if state is None:
