@@ -54,7 +54,7 @@ from mypy.patterns import (
 from . import _codes, _compat, _loans, _names
 from ._effects import Effects
 from ._exits import Exit, ExitRouter, LoopFrame
-from ._report import Note
+from ._report import Note, spelled
 from ._state import Loan, State, Tracker, join, join_all, mark_carried
 
 _MAX_LOOP_ROUNDS: Final = 12
@@ -145,15 +145,15 @@ class FlowAnalyzer(ExitRouter):
         old = self.effects.tracked(value)
         if new is None or old is None or new is old:
             return
-        assert isinstance(value, NameExpr)
+        source = spelled(value)
         if not self.tracker.use_is_dead(old):
             self.tracker.alias(new, old)
             self.tracker.reporter.add(
                 target,
-                f'"{value.name}" is an Owned handle: this binds a second name to it, where'
+                f'"{source}" is an Owned handle: this binds a second name to it, where'
                 " Rust would move it",
                 _codes.OWNED_ALIAS,
-                [Note(value, f'Use "{value.name}.move()" to move it')],
+                [Note(value, f'Use "{source}.move()" to move it')],
             )
 
     def _operator_assignment(self, o: OperatorAssignmentStmt) -> None:
