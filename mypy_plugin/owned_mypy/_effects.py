@@ -83,9 +83,9 @@ def borrow_kind(typ: Type | None) -> bool | None:
     """Return whether `typ` is `RefMut[...]` (True) or `Ref[...]` (False); None if neither."""
     proper = get_proper_type(typ) if typ is not None else None
     if isinstance(proper, Instance):
-        if proper.type.fullname in _names.REF_MUT:
+        if proper.type.fullname == _names.REF_MUT:
             return True
-        if proper.type.fullname in _names.REF:
+        if proper.type.fullname == _names.REF:
             return False
     return None
 

@@ -12,9 +12,9 @@ TRACKED_HANDLES: Final = frozenset({OWNED, RC, ARC})
 """Handles whose names are tracked: moved, dropped and dead like an `Owned` (contract v2)."""
 SCOPE_CLASS: Final = "owned._scope.Scope"
 SPAWN_FUNCTION: Final = "owned._threads.spawn"
-REF: Final = frozenset({"owned._borrows.Ref", "owned._handles.Ref"})
-REF_MUT: Final = frozenset({"owned._borrows.RefMut", "owned._handles.RefMut"})
-REF_MUT_DEFINITION: Final = "owned._borrows.RefMut"
+REF: Final = "owned._borrows.Ref"
+REF_MUT: Final = "owned._borrows.RefMut"
+BORROWS: Final = frozenset({REF, REF_MUT})
 
 MOVE_FUNCTION: Final = "owned._handles.move"
 DROP_FUNCTION: Final = "owned._handles.drop"

@@ -55,7 +55,7 @@ class OwnedPlugin(Plugin):
         self._runtime_seen = False
         self._delegates = {
             f"{borrow}.{method}": delegate_to_value(method)
-            for borrow in _names.REF | _names.REF_MUT
+            for borrow in _names.BORROWS
             for method in DELEGATED_METHODS
         }
         self._function_hooks: dict[str, Callable[[FunctionContext], Type]] = {
