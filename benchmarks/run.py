@@ -385,6 +385,59 @@ def container_call(parts: int, n: int, repeats: int) -> Row:
     )
 
 
+# -- version 2: smart pointers and threads ---------------------------------------------------
+
+
+def rc_clone_and_drop(n: int, repeats: int) -> Row:
+    with owned.scope():
+        ns = {**_common(), "rc": owned.Rc(5)}
+        a, b = paired("rc.clone().drop()", "Owned(5).drop()", ns, n, repeats)
+    return Row("rc.clone() + drop  vs  Owned(v) + drop", a, b, 3.0)
+
+
+def mutex_increment(n: int, repeats: int) -> Row:
+    counter = owned.Mutex(0)
+    box = [0]
+    ns = {**_common(), "mutex": counter, "lock": threading.Lock(), "box": box}
+    a, b = paired(
+        "with mutex.lock() as g: g.value += 1",
+        "with lock: box[0] += 1",
+        ns,
+        n,
+        repeats,
+    )
+    return Row("uncontended `with mutex.lock() as g: g.value += 1`  vs  threading.Lock", a, b, 3.0)
+
+
+def leaks_with_cycles(n: int, repeats: int) -> Row:
+    from dataclasses import dataclass
+
+    @dataclass
+    class Link:
+        next: Any
+
+    arena = owned.Arena()
+    with owned.scope(arena=arena):
+        kept = [Owned(index) for index in range(n)]
+        for _ in range(10):
+            with owned.scope():
+                node = owned.Rc(Link(owned.RefCell(None)))
+                node.value.next.borrow_mut().value = node.clone()
+        times = []
+        for _ in range(repeats):
+            start = time.perf_counter()
+            found = arena.leaks()
+            times.append(time.perf_counter() - start)
+        assert len(found) == 10 and len(kept) == n
+    return Row(
+        f"arena.leaks() on {n:.0e} live blocks with 10 cycles",
+        statistics.median(times),
+        None,
+        None,
+        "s",
+    )
+
+
 def main(scale: float = 1.0, repeats: int = 9) -> list[Row]:
     """Run every benchmark, print the table, and return its rows."""
 
@@ -407,6 +460,9 @@ def main(scale: float = 1.0, repeats: int = 9) -> list[Row]:
         parts_walk(size(1_000_000), repeats),
         big_mutable_borrow(size(1_000_000), repeats),
         container_call(size(10_000), size(2_000), repeats),
+        rc_clone_and_drop(size(100_000), repeats),
+        mutex_increment(size(100_000), repeats),
+        leaks_with_cycles(size(100_000), repeats),
     ]
     print(
         f"owned {owned.__version__}, {owned._build.build()} core, Python {sys.version.split()[0]}"

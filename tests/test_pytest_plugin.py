@@ -287,3 +287,29 @@ def test_importing_the_plugin_does_not_import_hypothesis() -> None:
         [sys.executable, "-c", check], capture_output=True, text=True, check=True
     ).stdout
     assert output.strip() == "False"
+
+
+def test_the_leak_check_reports_a_cycle_of_rcs_with_the_allocation_sites(
+    pytester: pytest.Pytester,
+) -> None:
+    pytester.makepyfile(
+        """
+        import pytest
+        from owned import Rc, RefCell
+
+        @pytest.mark.owned_leak_check
+        def test_cycle(owned_scope):
+            a = Rc([RefCell(None)])
+            b = Rc([RefCell(a.clone())])
+            a.value[0].borrow_mut().value = b.clone()
+        """
+    )
+    cycle = "held only by the reference cycle a -> b -> a: make one link a Weak"
+    expected = [
+        "owned: test_cycle leaked 2 blocks (2 cells) that nothing will free:",
+        f"  `a`: list, 1 cell @0x0, allocated at test_the_leak_check_*.py:6 (test_cycle); {cycle}",
+        f"  `b`: list, 1 cell @0x1, allocated at test_the_leak_check_*.py:7 (test_cycle); {cycle}",
+    ]
+    result = run(pytester)
+    assert result.ret != 0
+    result.stdout.fnmatch_lines(expected)

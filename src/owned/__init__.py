@@ -42,80 +42,110 @@ if _TYPE_CHECKING:  # what type checkers see; at run time the names load on firs
     from ._handles import Owned as Owned
     from ._handles import drop as drop
     from ._handles import move as move
+    from ._interior import Cell as Cell
+    from ._interior import RefCell as RefCell
     from ._notebook import load_ipython_extension as load_ipython_extension
     from ._notebook import unload_ipython_extension as unload_ipython_extension
     from ._pointer import Pointer as Pointer
+    from ._rc import Rc as Rc
+    from ._rc import Weak as Weak
     from ._scope import Scope as Scope
     from ._scope import current_scope as current_scope
     from ._scope import scope as scope
     from ._sites import Site as Site
+    from ._sync import Arc as Arc
+    from ._sync import Mutex as Mutex
+    from ._sync import MutexGuard as MutexGuard
+    from ._threads import JoinHandle as JoinHandle
+    from ._threads import spawn as spawn
+    from ._threads import thread_scope as thread_scope
 
 _build.install()
 
 # Public name -> the module that defines it.
 _HOMES: dict[str, str] = {
+    "Arc": "_sync",
     "Arena": "_arena",
     "ArenaStats": "_arena",
     "BorrowError": "_errors",
     "BorrowMutError": "_errors",
+    "Cell": "_interior",
     "DanglingRefError": "_errors",
     "DoubleDropError": "_errors",
     "DropFailure": "_arena",
     "Event": "_events",
+    "JoinHandle": "_threads",
     "Leak": "_census",
     "MoveOutOfBorrowError": "_errors",
     "MoveWhileBorrowedError": "_errors",
+    "Mutex": "_sync",
+    "MutexGuard": "_sync",
     "NotSendError": "_errors",
     "OutOfMemoryError": "_errors",
     "Owned": "_handles",
     "OwnershipError": "_errors",
     "Pointer": "_pointer",
     "PoisonError": "_errors",
+    "Rc": "_rc",
     "Ref": "_borrows",
+    "RefCell": "_interior",
     "RefMut": "_borrows",
     "Scope": "_scope",
     "Site": "_sites",
     "UseAfterDropError": "_errors",
     "UseAfterMoveError": "_errors",
+    "Weak": "_rc",
     "current_scope": "_scope",
     "drop": "_handles",
     "function": "_function",
     "load_ipython_extension": "_notebook",
     "move": "_handles",
     "scope": "_scope",
+    "spawn": "_threads",
+    "thread_scope": "_threads",
     "unload_ipython_extension": "_notebook",
 }
 
 __all__ = [
+    "Arc",
     "Arena",
     "ArenaStats",
     "BorrowError",
     "BorrowMutError",
+    "Cell",
     "DanglingRefError",
     "DoubleDropError",
     "DropFailure",
     "Event",
+    "JoinHandle",
     "Leak",
     "MoveOutOfBorrowError",
     "MoveWhileBorrowedError",
+    "Mutex",
+    "MutexGuard",
     "NotSendError",
     "OutOfMemoryError",
     "Owned",
     "OwnershipError",
     "Pointer",
     "PoisonError",
+    "Rc",
     "Ref",
+    "RefCell",
     "RefMut",
     "Scope",
     "Site",
     "UseAfterDropError",
     "UseAfterMoveError",
+    "Weak",
     "current_scope",
     "drop",
     "function",
     "load_ipython_extension",
     "move",
     "scope",
+    "spawn",
+    "thread_scope",
     "unload_ipython_extension",
 ]
 

@@ -9,7 +9,7 @@ cdef class Arena:
     cdef object _capacity
     cdef Py_ssize_t _deallocs
     cdef list _drop_failures
-    cdef dict _families
+    cdef public dict _families  # public: for the smart pointers' shared boxes
     cdef FreeExtents _free
     cdef Py_ssize_t _live_blocks
     cdef Py_ssize_t _live_cells
@@ -17,11 +17,11 @@ cdef class Arena:
     cdef Py_ssize_t _pointer_count
     cdef list _pointers
     cdef object _recorder
-    cdef dict _shared
+    cdef public dict _shared
 
     @cython.locals(address=Py_ssize_t, cells=Py_ssize_t)
-    cdef Py_ssize_t _allocate(self, Py_ssize_t size) except -1
-    cdef int _release(self, Py_ssize_t address, Py_ssize_t size) except -1
+    cpdef Py_ssize_t _allocate(self, Py_ssize_t size) except -1
+    cpdef int _release(self, Py_ssize_t address, Py_ssize_t size) except -1
     @cython.locals(address=Py_ssize_t, pointers=list, slot=Py_ssize_t)
     cdef int _alloc_pointer(self, Pointer pointer, Py_ssize_t cells) except -1
     @cython.locals(freed_at=Site, pointers=list, last=Pointer, count=Py_ssize_t)

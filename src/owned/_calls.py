@@ -41,7 +41,16 @@ if not cython.compiled:
     from ._plan import BORROW, MOVE
     from ._states import ACTIVE, MUT
 
-__all__ = ["CallWrapper", "enter_call", "finish", "prepare"]
+__all__ = ["CallWrapper", "enter_call", "finish", "prepare", "register_shared"]
+
+# Handle type -> what moves, borrows and hands back the shared handles (`Rc`, `Arc`), which
+# the smart-pointer layer above registers: `move_in`, `undo`, `hand_back`, `write_refused`.
+_SHARED: dict[type, Any] = {}
+
+
+def register_shared(cls: type, adapter: Any) -> None:
+    _SHARED[cls] = adapter
+
 
 CURRENT = current_var()
 
@@ -159,6 +168,11 @@ def _pass(
     cls = type(value)
     if kind == MOVE:
         if cls is not Owned:
+            shared = _SHARED.get(cls)
+            if shared is not None:
+                moved_in = shared.move_in(value, scope, site)
+                done.append((value, moved_in))
+                return moved_in
             if not spec.strict:
                 return value
             raise _wrong_type(plan, value, spec.name, "takes ownership (Owned[...])")
@@ -168,6 +182,12 @@ def _pass(
         return moved
     if cls is Owned:
         borrow = lend(value, kind != BORROW, site, scope)
+        done.append((None, loan_of(borrow)))
+        return borrow
+    if cls in _SHARED:  # `&*rc`; never `&mut`: shared data is read-only (E0596)
+        if kind != BORROW:
+            raise _SHARED[cls].write_refused(value, site)
+        borrow = lend(value, False, site, scope)
         done.append((None, loan_of(borrow)))
         return borrow
     if cls is RefMut or cls is Ref:
@@ -203,8 +223,10 @@ def _undo(done: list[Any], site: Site) -> None:
     for original, result in reversed(done):
         if original is None:
             end_loan(result, 1, site)
-        else:
+        elif type(original) is Owned:
             undo_transfer(original, result)
+        else:
+            _SHARED[type(original)].undo(original, result)
     done.clear()
 
 
@@ -233,10 +255,14 @@ def finish(
         cls = type(result)
         if cls is Owned:
             _hand_back(result, scope, caller)
+        elif cls in _SHARED:
+            _SHARED[cls].hand_back(result, scope, caller)
         elif isinstance(result, tuple):
             for item in result:
                 if type(item) is Owned:
                     _hand_back(item, scope, caller)
+                elif type(item) in _SHARED:
+                    _SHARED[type(item)].hand_back(item, scope, caller)
     drop_members(scope, exc)
     if refusal is not None:
         raise refusal

@@ -84,6 +84,12 @@ def blocks(arena: Arena) -> list[tuple[int, int, Any]]:
             found.setdefault(record.address, (record.address, record.size, record))
     for record in arena._raw_records():
         found.setdefault(record.address, (record.address, record.size, record))
+        pending = list(getattr(record, "_parts", list)())  # a shared box's parts
+        while pending:
+            part = pending.pop()
+            if part.arena is arena and part.is_alive and not hasattr(part, "_box"):
+                found.setdefault(part.address, (part.address, part.size, part))
+            pending.extend(part._parts())
     return [found[address] for address in sorted(found)]
 
 
@@ -119,8 +125,9 @@ def _forgotten_parts(handle: Any) -> Iterator[Any]:
 
 def _cycles(arena: Arena) -> list[Leak]:
     """Shared blocks held only by a cycle of `Rc`s (the smart-pointer layer's boxes)."""
-    finder = getattr(arena, "_cycle_leaks", None)
-    return [] if finder is None else list(finder())
+    from ._rc import cycle_leaks
+
+    return [_leak(box, CYCLE, cycle) for box, cycle in cycle_leaks(arena)]
 
 
 def _leak(handle: Any, reason: str, cycle: tuple[str, ...] = ()) -> Leak:

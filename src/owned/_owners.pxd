@@ -5,10 +5,11 @@ from owned._arena cimport Arena
 from owned._states cimport ACTIVE, MUT
 
 cdef class Handle:
-    cdef Arena _arena
-    cdef Owner _owner
-    cdef int _state
-    cdef object _value
+    # public: the smart pointers (`_rc`, `_interior`, `_sync`) are Python subclasses
+    cdef public Arena _arena
+    cdef public Owner _owner
+    cdef public int _state
+    cdef public object _value
 
 cdef class Owner:
     cdef Arena _arena
@@ -18,14 +19,14 @@ cdef class Owner:
     cdef Owner _next_active
     cdef Owner _parent
     cdef Owner _prev_active
-    cdef int _state
+    cdef public int _state  # public: the smart pointers end the families of their boxes
 
     cdef int _init_owner(self, object arena, int state) except -1
 
 @cython.final
 cdef class Family(Owner):
     cdef dict _adopted_at
-    cdef Handle _head
+    cdef public Handle _head  # public: read by `Owned.owner` and the smart pointers
 
 @cython.locals(owner=Owner, family=Family, head=Handle)
 cpdef Handle shared_ancestor(Handle handle)

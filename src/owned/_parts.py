@@ -83,6 +83,8 @@ def _attributes_of(cls: type) -> tuple[tuple[str, ...], bool]:
 def _children(value: object) -> Any:
     """What a value contains, in its order, or None when it holds nothing to walk."""
     cls = type(value)
+    if cls in OWNING:  # a handle (a RefCell, a Mutex) as the whole value is its one part
+        return (value,)
     if cls in _SEQUENCES or isinstance(value, (list, tuple, set, frozenset, collections.deque)):
         return value
     if cls is dict or isinstance(value, dict):

@@ -29,6 +29,12 @@ _KIND_OF_ORIGIN: Final[dict[object, int]] = {Owned: MOVE, Ref: BORROW, RefMut: B
 _KIND_OF_NAME: Final = {"Owned": MOVE, "Ref": BORROW, "RefMut": BORROW_MUT}
 
 
+def register_moved(cls: type) -> None:
+    """A handle type whose parameters (`Rc[...]`) move their argument in, as `Owned[...]`."""
+    _KIND_OF_ORIGIN[cls] = MOVE
+    _KIND_OF_NAME[cls.__name__] = MOVE
+
+
 class Parameter:
     """How one parameter takes its argument (read on every call: compiled, C fields)."""
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from types import TracebackType
-from typing import Final, final
+from typing import Any, Final, final
 
 from ._arena import Arena, DropFailure
 from ._handles import Owned
@@ -71,7 +71,11 @@ class LeakError(AssertionError):
 
 def leaked_blocks(arena: Arena) -> list[LeakedBlock]:
     """Describe every live block of `arena`, in allocation order."""
-    return [_describe(address, size, record) for address, size, record in arena.blocks()]
+    blocks = arena.blocks()
+    cycles: dict[int, tuple[str, ...]] = {}
+    if any(not isinstance(record, (Owned, Pointer)) for _address, _size, record in blocks):
+        cycles = {leak.address: leak.cycle for leak in arena.leaks() if leak.cycle}
+    return [_describe(address, size, record, cycles) for address, size, record in blocks]
 
 
 def leak_report(arena: Arena, what: str = "the checked code") -> str | None:
@@ -191,7 +195,9 @@ def _raised_by_drops(failure: BaseException, arena: Arena) -> bool:
     return any(drop_failure.error is failure for drop_failure in arena.drop_failures())
 
 
-def _describe(address: int, size: int, record: object) -> LeakedBlock:
+def _describe(
+    address: int, size: int, record: object, cycles: dict[int, tuple[str, ...]]
+) -> LeakedBlock:
     if isinstance(record, Pointer):
         site: Site = record.allocated_at
         return LeakedBlock(
@@ -202,7 +208,21 @@ def _describe(address: int, size: int, record: object) -> LeakedBlock:
             allocated_at=site,
             owner="never freed: call arena.free(pointer)",
         )
-    assert isinstance(record, Owned)
+    if not isinstance(record, Owned):  # a shared block: an Rc's or Arc's
+        cycle = cycles.get(address)
+        shared: Any = record
+        return LeakedBlock(
+            name=shared.name,
+            type_name=_type_name(shared._value_type()),
+            size=size,
+            address=address,
+            allocated_at=shared.allocated_at,
+            owner=(
+                f"held only by the reference cycle {' -> '.join(cycle)}: make one link a Weak"
+                if cycle
+                else "shared: a strong handle of it is still live"
+            ),
+        )
     return LeakedBlock(
         name=record.name,
         type_name=_type_name(record._value_type()),
