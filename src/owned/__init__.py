@@ -44,6 +44,9 @@ if _TYPE_CHECKING:  # what type checkers see; at run time the names load on firs
     from ._handles import move as move
     from ._interior import Cell as Cell
     from ._interior import RefCell as RefCell
+    from ._mem import replace as replace
+    from ._mem import swap as swap
+    from ._mem import take as take
     from ._notebook import load_ipython_extension as load_ipython_extension
     from ._notebook import unload_ipython_extension as unload_ipython_extension
     from ._pointer import Pointer as Pointer
@@ -100,8 +103,11 @@ _HOMES: dict[str, str] = {
     "function": "_function",
     "load_ipython_extension": "_notebook",
     "move": "_handles",
+    "replace": "_mem",
     "scope": "_scope",
     "spawn": "_threads",
+    "swap": "_mem",
+    "take": "_mem",
     "thread_scope": "_threads",
     "unload_ipython_extension": "_notebook",
 }
@@ -143,8 +149,11 @@ __all__ = [
     "function",
     "load_ipython_extension",
     "move",
+    "replace",
     "scope",
     "spawn",
+    "swap",
+    "take",
     "thread_scope",
     "unload_ipython_extension",
 ]

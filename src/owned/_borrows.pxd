@@ -15,6 +15,7 @@ cdef class Loan:
     cdef bint _active
     cdef object _ended_at
     cdef Loan _frozen
+    cdef Loan _keeper
     cdef list _keeps
     cdef bint _mut
     cdef Loan _next

@@ -74,6 +74,7 @@ class Loan:
         "_active",
         "_ended_at",
         "_frozen",
+        "_keeper",
         "_keeps",
         "_mut",
         "_next",
@@ -87,6 +88,7 @@ class Loan:
     _active: bool
     _ended_at: Any  # a Site (released there) or a scope (its exit ended it)
     _frozen: Loan | None  # the mutable borrow this read-only reborrow freezes while it lives
+    _keeper: Loan | None  # the returned borrow that keeps this argument borrow alive
     _keeps: list[Loan] | None  # the argument borrows a returned borrow keeps alive
     _mut: bool
     _next: Loan | None
@@ -143,10 +145,14 @@ class _Borrow:
             with STATE:
                 end_loan(self._loan, ENDED_BY_WITH, None)
 
+    @cython.locals(keeper=Loan)
     def __del__(self) -> None:
         loan = self._loan if cython.compiled else getattr(self, "_loan", None)
         if loan is None or loan is _NO_LOAN or not loan._active:
             return
+        keeper = loan._keeper
+        if keeper is not None and keeper._active:
+            return  # an argument of a call whose returned borrow lives: it ends with that one
         if cython.compiled:
             end_loan(loan, ENDED_BY_FREE, None)
             return
@@ -317,7 +323,7 @@ _NO_LOAN = Loan()
 _NO_LOAN._place = _NOWHERE
 _NO_LOAN._active = False
 _NO_LOAN._why = ENDED_BY_WITH
-_NO_LOAN._ended_at = _NO_LOAN._keeps = _NO_LOAN._frozen = None
+_NO_LOAN._ended_at = _NO_LOAN._keeps = _NO_LOAN._keeper = _NO_LOAN._frozen = None
 _NO_LOAN._next = _NO_LOAN._prev = None
 _NO_LOAN._mut = False  # `_write`'s key for the whole value (`m.value = v`)
 
@@ -406,6 +412,7 @@ def lend(place: Handle, mut: bool, site: Site, scope: Owner) -> _Borrow:
     loan._why = ACTIVE_LOAN
     loan._ended_at = None
     loan._keeps = None
+    loan._keeper = None
     loan._frozen = None
     loan._prev = None
     if mut:
@@ -519,6 +526,7 @@ def read_only_view(borrow: _Borrow, site: Site, scope: Owner) -> _Borrow:
     loan._why = ACTIVE_LOAN
     loan._ended_at = None
     loan._keeps = None
+    loan._keeper = None
     loan._frozen = borrow._loan
     loan._prev = None
     view: _Borrow = Ref.__new__(Ref)

@@ -22,7 +22,7 @@ import os
 import re
 import sys
 import types
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from types import CodeType, FrameType
 from typing import Final, Literal, NamedTuple
@@ -425,6 +425,22 @@ def running_frame(code: CodeType, offset: int) -> FrameType | None:
     return None
 
 
+# Types whose `.value` is read through while resolving a path (the runtime's handles and
+# borrows: registered by their modules, whose reader runs no code of the program).
+_SEE_THROUGH: Final[dict[type, Callable[[object], object]]] = {}
+
+
+_GUARDS: Final[set[type]] = set()  # Ref and RefMut: their objects hold borrows
+
+
+def see_through(cls: type, reader: Callable[[object], object], guard: bool = False) -> None:
+    """Let paths read `.value` of a `cls` with `reader` (which raises when it cannot); a
+    `guard` type's objects hold borrows (see `_forget_guards`)."""
+    _SEE_THROUGH[cls] = reader
+    if guard:
+        _GUARDS.add(cls)
+
+
 def resolve(expression: Expression, frame: FrameType) -> object:
     """The value `expression` has in `frame`, read without running any code of the program.
 
@@ -432,7 +448,14 @@ def resolve(expression: Expression, frame: FrameType) -> object:
         LookupError: a name that is not bound, or a step that would run code (a property, a
             `__getattr__`, a subscript of anything but a list, tuple or dict).
     """
+    return _resolve_place(expression, frame)[0]
+
+
+def _resolve_place(expression: Expression, frame: FrameType) -> tuple[object, str]:
+    """`resolve`, and the place as rustc names it: a handle's `.value` is the place itself,
+    so `p.value.name` is `p.name` and `names.value[0]` is `names[0]`."""
     root = expression.root
+    text = [root]
     for namespace in (frame.f_locals, frame.f_globals, frame.f_builtins):
         if root in namespace:
             value = namespace[root]
@@ -440,8 +463,16 @@ def resolve(expression: Expression, frame: FrameType) -> object:
     else:
         raise LookupError(root)
     for kind, key in expression.steps:
+        reader = _SEE_THROUGH.get(type(value)) if kind == "attr" and key == "value" else None
+        if reader is not None:
+            try:
+                value = reader(value)
+            except Exception as refused:  # dead, or borrowed mutably: no value to read
+                raise LookupError(key) from refused
+            continue
         value = _attribute(value, str(key)) if kind == "attr" else _item(value, key)
-    return value
+        text.append(f".{key}" if kind == "attr" else f"[{key!r}]")
+    return value, "".join(text)
 
 
 def _attribute(value: object, name: str) -> object:
@@ -475,13 +506,27 @@ def used_name(code: CodeType, offset: int, value: object) -> str | None:
     try:
         for expression in operands(code, offset):
             try:
-                if resolve(expression, frame) is value:
-                    return expression.text
+                found, place = _resolve_place(expression, frame)
+                if found is value:
+                    return place
             except (LookupError, AttributeError, TypeError):
                 continue
     finally:
+        _forget_guards(frame)
         del frame  # a frame kept here would keep every local of the program alive
     return None
+
+
+def _forget_guards(frame: FrameType) -> None:
+    """Before 3.13, reading a function's `f_locals` leaves a snapshot of its locals on the
+    frame: one holding a borrow guard would keep that borrow alive after `del r`. Drop the
+    guards from it (every reader of `f_locals` refreshes the snapshot first)."""
+    if sys.version_info >= (3, 13) or not frame.f_code.co_flags & inspect.CO_OPTIMIZED:
+        return
+    snapshot = frame.f_locals
+    guards = [name for name, item in snapshot.items() if type(item) in _GUARDS]
+    for name in guards:
+        del snapshot[name]
 
 
 # -- with statements, returns and the end of a function -----------------------------------------

@@ -9,6 +9,7 @@ from owned._states cimport ACTIVE, MUT
 from owned._plan cimport BORROW, MOVE, Parameter, Plan
 
 cdef object CURRENT
+cdef object PASSED
 
 cdef class CallWrapper:
     cdef dict __dict__
@@ -31,4 +32,4 @@ cdef object _hand_back(Owned handle, Scope scope, Owner caller)
 @cython.locals(returned=list, arguments=list, borrow=_Borrow, loan=Loan, place=Handle, kept=list, other=Loan)
 cdef object _keep_returned_borrows(Scope scope, Owner caller, Plan plan, list done, object result)
 @cython.locals(head=Handle, owner=Owner, family=Family)
-cdef object _returns_local(Handle place, Plan plan, list done)
+cdef object _returns_local(Handle place, Plan plan, list done, Site borrowed_at)

@@ -53,6 +53,8 @@ def register_shared(cls: type, adapter: Any) -> None:
 
 
 CURRENT = current_var()
+# `done`'s mark for a borrow the caller passed on as it is: the call neither made nor ends it.
+PASSED = object()
 
 
 class CallWrapper:
@@ -201,6 +203,7 @@ def _pass(
             view = read_only_view(borrow_in, site, scope)
             done.append((None, loan_of(view)))
             return view
+        done.append((PASSED, loan_of(borrow_in)))  # a returned borrow may have to keep it
         return value
     if not spec.strict:
         return value
@@ -223,6 +226,8 @@ def _undo(done: list[Any], site: Site) -> None:
     for original, result in reversed(done):
         if original is None:
             end_loan(result, 1, site)
+        elif original is PASSED:
+            continue  # a borrow passed on as it is: the call did not make it
         elif type(original) is Owned:
             undo_transfer(original, result)
         else:
@@ -308,13 +313,13 @@ def _keep_returned_borrows(
     if not returned:
         return None
     # (`lent`, not `loan`: compiled, a comprehension's variable has the function's type.)
-    arguments = [lent for original, lent in done if original is None]
+    arguments = [lent for original, lent in done if original is None or original is PASSED]
     for borrow in returned:
         if not borrow.is_active:
             continue
         place = borrow._place
         if root_owner(place) is scope:
-            return _returns_local(place, plan, done)
+            return _returns_local(place, plan, done, loan_of(borrow)._site)
     for borrow in returned:
         loan: Loan = loan_of(borrow)
         if not loan._active:
@@ -323,15 +328,23 @@ def _keep_returned_borrows(
             move_loan(loan, caller)
         kept = [other for other in arguments if other is not loan and other._active]
         for other in kept:
-            move_loan(other, caller)
+            if other._scope is scope:  # made for the call: the caller's now
+                move_loan(other, caller)
+            other._keeper = loan  # its guard may be freed: it ends with the returned borrow
         if kept:
             loan._keeps = (loan._keeps or []) + kept
     return None
 
 
-def _returns_local(place: Handle, plan: Plan, done: list[Any]) -> DanglingRefError:
+def _returns_local(
+    place: Handle, plan: Plan, done: list[Any], borrowed_at: Site
+) -> DanglingRefError:
     """E0515, with rustc's two wordings: a local of the call, or a moved-in parameter."""
-    moved_in = {id(moved): original for original, moved in done if original is not None}
+    moved_in = {
+        id(moved): original
+        for original, moved in done
+        if original is not None and original is not PASSED
+    }
     head = place
     while True:
         if id(head) in moved_in:
@@ -342,7 +355,7 @@ def _returns_local(place: Handle, plan: Plan, done: list[Any]) -> DanglingRefErr
                 code="E0515",
                 name=name,
                 labels=(
-                    (f"`{name}` is borrowed here" if name else "borrowed here", None),
+                    (f"`{name}` is borrowed here" if name else "borrowed here", borrowed_at),
                     (
                         "returns a value referencing data owned by the current function",
                         plan.end_site,

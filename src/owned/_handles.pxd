@@ -1,6 +1,6 @@
 cimport cython
 from owned._arena cimport Arena
-from owned._borrows cimport _Borrow, lend, newest_loan_site, set_drop_replaced, write
+from owned._borrows cimport Ref, RefMut, _Borrow, lend, newest_loan_site, set_drop_replaced, write
 from owned._owners cimport Family, Handle, Owner, current_owner, left, own, root_owner, shared_ancestor
 from owned._parts cimport adopt, family_of, register_owning, walk
 from owned._sites cimport Site, caller_site
@@ -57,3 +57,16 @@ cdef Owned _clone(Owned handle, Site site, dict memo)
 @cython.locals(arena=Arena, families=dict, family=Family, part=Handle)
 cdef object _into_inner(Owned handle, Site site, Owner scope)
 cdef str _place_words(Owned handle, Handle ancestor, Site site)
+
+@cython.locals(place=Handle, found=list, leaving=list)
+cpdef object exchange(_Borrow borrow, object new, Site site, Owner scope)
+@cython.locals(family=Family, handle=Handle, part=Handle, kept=set)
+cdef object _commit_exchange(Handle place, object new, list found, list leaving, Site site, Owner scope)
+@cython.locals(a=Handle, b=Handle, parts_a=list, parts_b=list)
+cpdef object swap_values(_Borrow first, _Borrow second, Site site)
+@cython.locals(family=Family, part=Handle)
+cdef object _commit_swap(Handle a, Handle b, list parts_a, list parts_b, Site site)
+@cython.locals(place=Handle)
+cdef Handle _usable_mut(_Borrow borrow, Site site)
+@cython.locals(family=Family, found=list, own_parts=list, part=Handle)
+cdef list _own_parts_in(Handle place, object value)

@@ -7,7 +7,8 @@ from types import GenericAlias
 from typing import Any, NoReturn
 
 from ._arena import Arena
-from ._borrows import _Borrow, lend, newest_loan_site, set_drop_replaced, write
+from ._borrows import Ref, RefMut, _Borrow, lend, newest_loan_site, set_drop_replaced, write
+from ._bytecode import see_through
 from ._cells import cells_for
 from ._kinds import HANDLE_TYPES, reject_handle, seal
 from ._owners import Family, Handle, Owner, current_owner, left, own, root_owner, shared_ancestor
@@ -39,7 +40,7 @@ if not cython.compiled:
     from ._atomic import STATE, Reentrant, defer
     from ._states import ACTIVE, DROPPED, EXITED, MOVED, MUT
 
-__all__ = ["Owned", "drop", "move", "raise_failures", "transfer"]
+__all__ = ["Owned", "drop", "exchange", "move", "raise_failures", "swap_values", "transfer"]
 
 _deepcopy = copy.deepcopy
 _CLONE_SITE = object()  # the key under which a clone's site travels through deepcopy's memo
@@ -211,6 +212,7 @@ class Owned(Handle):
         return self._owner
 
     @property
+    @cython.locals(family=Family)
     def owner(self) -> Any:
         """What owns it directly: a scope, or the `Owned` whose value it is a part of."""
         owner = self._owner
@@ -327,6 +329,16 @@ class Owned(Handle):
 register_owning(Owned)
 HANDLE_TYPES.add(Owned)
 seal(Owned)
+
+
+def _read_value(handle: Any) -> Any:
+    """`handle.value` (raising as it does): how a path in a message reads through a handle."""
+    return handle.value
+
+
+see_through(Owned, _read_value)
+see_through(Ref, _read_value, True)
+see_through(RefMut, _read_value, True)
 
 
 def _with_loan(facts: Facts, ancestor: Handle) -> Facts:
@@ -785,6 +797,111 @@ def _into_inner(handle: Owned, site: Site, scope: Owner) -> Any:
                     left(family, part)
                     own(scope, part)
     return value
+
+
+# -- replace, take, swap: moving values out of a mutable borrow ------------------------------
+
+
+def exchange(borrow: _Borrow, new: object, site: Site, scope: Owner) -> Any:
+    """Put `new` into the place `borrow` (a RefMut) holds and return the old value, as
+    `mem::replace`: the handles in `new` become parts of the place, the parts of the old
+    value go to `scope`, alive. Refuses (changing nothing) as a write would."""
+    place: Handle = _usable_mut(borrow, site)
+    old = place._value
+    found: list[Handle] = []
+    walk(new, found)
+    if found:
+        refusal = place._parts_refused(found, site)
+        if refusal is not None:
+            raise refusal
+    leaving = _own_parts_in(place, old)
+    if cython.compiled:
+        _commit_exchange(place, new, found, leaving, site, scope)
+    else:
+        with STATE:
+            _commit_exchange(place, new, found, leaving, site, scope)
+    return old
+
+
+def _commit_exchange(
+    place: Handle,
+    new: object,
+    found: list[Handle],
+    leaving: list[Handle],
+    site: Site,
+    scope: Owner,
+) -> None:
+    place._value = new
+    if found:
+        family = family_of(place, True)
+        for handle in found:
+            adopt(family, handle, site)
+    if leaving:
+        kept = set(map(id, found))
+        for part in leaving:
+            if id(part) not in kept:
+                left(part._owner, part)
+                own(scope, part)
+
+
+def swap_values(first: _Borrow, second: _Borrow, site: Site) -> None:
+    """Exchange the values of the places two RefMuts hold, as `mem::swap`; each value's
+    parts go with it to the other place."""
+    a: Handle = _usable_mut(first, site)
+    b: Handle = _usable_mut(second, site)
+    if _is_inside(a, b) or _is_inside(b, a):
+        raise ValueError(
+            "owned.swap: one place is a part of the other's value, so the swap would make a "
+            "value a part of itself"
+        )
+    value_a = a._value
+    value_b = b._value
+    parts_a = _own_parts_in(a, value_a)
+    parts_b = _own_parts_in(b, value_b)
+    if cython.compiled:
+        _commit_swap(a, b, parts_a, parts_b, site)
+    else:
+        with STATE:
+            _commit_swap(a, b, parts_a, parts_b, site)
+
+
+def _commit_swap(
+    a: Handle, b: Handle, parts_a: list[Handle], parts_b: list[Handle], site: Site
+) -> None:
+    value_a = a._value
+    value_b = b._value
+    a._value = value_b
+    b._value = value_a
+    if parts_b:
+        family = family_of(a, True)
+        for part in parts_b:
+            adopt(family, part, site)
+    if parts_a:
+        family = family_of(b, True)
+        for part in parts_a:
+            adopt(family, part, site)
+
+
+def _usable_mut(borrow: _Borrow, site: Site) -> Handle:
+    """The place an active RefMut holds (raises as a use of the RefMut would, if it ended)."""
+    place: Handle = borrow.owner
+    if not (borrow.is_active and place._state == MUT):
+        raise borrow._dangling(site)
+    return place
+
+
+def _own_parts_in(place: Handle, value: object) -> list[Handle]:
+    """The parts of `place` found in `value` (the handles a value carries with it)."""
+    family = family_of(place, False)
+    if family is None:
+        return []
+    found: list[Handle] = []
+    walk(value, found)
+    own_parts: list[Handle] = []
+    for part in found:
+        if part._owner is family:
+            own_parts.append(part)
+    return own_parts
 
 
 # -- the free functions ----------------------------------------------------------------------

@@ -48,9 +48,9 @@ cdef int _compact(Owner owner) except -1
 @cython.locals(owner=Owner)
 cpdef Owner current_owner()
 cpdef object current_var()
-@cython.locals(live=list, handle=Handle)
+@cython.locals(live=list, handle=Handle, seen=set)
 cdef list _live(Owner owner)
-@cython.locals(forgotten=list, handle=Handle, family=Family, expected=Py_ssize_t, arena=Arena)
+@cython.locals(forgotten=list, entries=dict, handle=Handle, family=Family, expected=Py_ssize_t, arena=Arena)
 cdef list _forgotten(Owner owner)
 cdef Py_ssize_t _references(object handle) except -1
 cdef extern from *:

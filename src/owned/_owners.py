@@ -152,20 +152,26 @@ def root_owner(handle: Handle) -> Owner:
 
 def _live(owner: Owner) -> list[Any]:
     live = []
+    seen = set()
     for handle in owner._members:
-        if handle._owner is owner and handle._state >= MUT:
+        # A handle that left and came back (`into_inner`, `owned.take`) may have a stale
+        # entry before its new one, until the next compaction: listed once.
+        if handle._owner is owner and handle._state >= MUT and id(handle) not in seen:
+            seen.add(id(handle))
             live.append(handle)
     return live
 
 
 def _forgotten(owner: Owner) -> list[Any]:
     forgotten = []
+    entries: dict[int, int] = {}
     for handle in owner._members:
-        if handle._owner is not owner or handle._state < MUT:
-            continue
-        # The references an owner's bookkeeping holds: its list, and for a part the family's
-        # record of where it joined; a handle with parts is also a key of its arena's map.
-        expected = 1
+        entries[id(handle)] = entries.get(id(handle), 0) + 1
+    for handle in _live(owner):
+        # The references an owner's bookkeeping holds: its list (one per entry), and for a
+        # part the family's record of where it joined; a handle with parts is also a key of
+        # its arena's map. (Plus the list `_live` just made.)
+        expected = entries[id(handle)] + 1
         if type(owner) is Family:
             family: Family = owner
             if handle in family._adopted_at:

@@ -87,7 +87,7 @@ def _subject(what: str, rest: str) -> str:
 
 
 def _clone_help(name: str | None) -> str:
-    x = name or "x"
+    x = name if name and name.isidentifier() else "x"  # a path (`names[0]`) is no Python code
     return (
         f"consider borrowing instead of moving (`{x}.borrow()`, or a `Ref[...]` parameter), "
         f"or cloning the value if the performance cost is acceptable (`{x}.clone()`)"

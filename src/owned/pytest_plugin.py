@@ -4,8 +4,10 @@
   live in that arena and are dropped when the test ends. `owned_arena` is its arena.
 - marker `@pytest.mark.owned_leak_check` (or `--owned-leak-check` / the ini setting
   `owned_leak_check = true` for every test): the test gets `owned_scope` and, if it passed,
-  fails at teardown when its arena still holds blocks or a `__drop__` raised, with a report
-  naming each block, its type, size and allocation site. `owned_leak_check(False)` exempts
+  fails at teardown when its arena still holds blocks or a `__drop__` raised, or when
+  `arena.leaks()`, asked at the test's return (while its variables still name their values),
+  found a value no program can use any more, with a report naming each block, its type, size
+  and allocation site. `owned_leak_check(False)` exempts
   one test from a run-wide check.
 
 `pytest -p no:owned` disables all of it. The plugin does nothing per test unless a test
@@ -14,8 +16,11 @@ asks for it, and imports hypothesis never.
 
 from __future__ import annotations
 
+import inspect
+import sys
 from collections.abc import Generator, Iterator
-from typing import TYPE_CHECKING
+from types import FrameType
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -34,6 +39,8 @@ _OUTCOMES_PLUGIN = "owned-call-outcomes"
 # Set on the items whose leaks are checked, and, for those, whether their call phase passed.
 _CHECKED = pytest.StashKey[bool]()
 _CALL_PASSED = pytest.StashKey[bool]()
+# For those: what `arena.leaks()` found when the test function returned.
+_LEAKS_AT_RETURN = pytest.StashKey["list[Leak]"]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -125,7 +132,7 @@ def owned_scope(request: pytest.FixtureRequest) -> Iterator[Scope]:
     yield scope
     if item.stash.get(_CHECKED, False) and item.stash.get(_CALL_PASSED, False):
         try:
-            close_checked(scope, item.name)
+            close_checked(scope, item.name, item.stash.get(_LEAKS_AT_RETURN, None))
         except LeakError as error:
             leak = error
         else:
@@ -144,7 +151,32 @@ def owned_arena(owned_scope: Scope) -> Arena:
 
 
 class _CallOutcomes:
-    """Registered only when some test is checked: remembers whether its call phase passed."""
+    """Registered only when some test is checked: remembers whether its call phase passed,
+    and what `arena.leaks()` found as the test function returned."""
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_pyfunc_call(self, pyfuncitem: pytest.Function) -> Generator[None, object, object]:
+        scope = pyfuncitem.funcargs.get(_FIXTURE) if pyfuncitem.stash.get(_CHECKED, False) else None
+        code = getattr(inspect.unwrap(pyfuncitem.obj), "__code__", None)
+        if scope is None or code is None:
+            return (yield)
+        arena = scope.arena  # type: ignore[attr-defined]
+        stash = pyfuncitem.stash
+        previous = sys.getprofile()
+
+        def at_return(frame: FrameType, event: str, arg: Any) -> None:
+            # A handle only the test's variables name is still named here; once the frame
+            # is gone it would look forgotten.
+            if event == "return" and frame.f_code is code:
+                stash[_LEAKS_AT_RETURN] = arena.leaks()
+            if previous is not None:
+                previous(frame, event, arg)
+
+        sys.setprofile(at_return)
+        try:
+            return (yield)
+        finally:
+            sys.setprofile(previous)
 
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_makereport(

@@ -1,9 +1,11 @@
 """Leak checks for tests: which blocks an arena still holds, and where they were allocated.
 
-`no_leaks()` runs a block of code in a fresh arena and scope and raises `LeakError` if, once
-the scope has exited, a block is still live or a `__drop__` raised. The pytest plugin's
-`owned_leak_check` marker does the same around a whole test. This module imports neither
-pytest nor hypothesis.
+`no_leaks()` runs a block of code in a fresh arena and scope and raises `LeakError` if, at
+its end, `arena.leaks()` finds a value no program can use any more (a handle taken out of a
+container and forgotten, a cycle of `Rc`s), or, once the scope has exited, a block is still
+live or a `__drop__` raised. The pytest plugin's `owned_leak_check` marker does the same
+around a whole test (the leaks are asked for at the test's return, while its variables still
+hold what they name). This module imports neither pytest nor hypothesis.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from types import TracebackType
 from typing import Any, Final, final
 
 from ._arena import Arena, DropFailure
+from ._census import Leak
 from ._handles import Owned
 from ._pointer import Pointer
 from ._scope import ROOT, Scope, current_scope
@@ -57,16 +60,23 @@ class LeakError(AssertionError):
     Attributes:
         leaked: the blocks still live, in allocation order.
         drop_failures: every `__drop__` that raised, with its error.
+        leaks: what `arena.leaks()` found at the end of the checked code (`owned.Leak`s:
+            forgotten handles, cycles of `Rc`s), by address.
     """
 
     __module__ = "owned.testing"
 
     def __init__(
-        self, message: str, leaked: list[LeakedBlock], drop_failures: list[DropFailure]
+        self,
+        message: str,
+        leaked: list[LeakedBlock],
+        drop_failures: list[DropFailure],
+        leaks: list[Leak] | None = None,
     ) -> None:
         super().__init__(message)
         self.leaked: Final = leaked
         self.drop_failures: Final = drop_failures
+        self.leaks: Final = [] if leaks is None else leaks
 
 
 def leaked_blocks(arena: Arena) -> list[LeakedBlock]:
@@ -78,18 +88,29 @@ def leaked_blocks(arena: Arena) -> list[LeakedBlock]:
     return [_describe(address, size, record, cycles) for address, size, record in blocks]
 
 
-def leak_report(arena: Arena, what: str = "the checked code") -> str | None:
-    """The text of a leak failure for `arena`, or None when it is empty and no `__drop__` raised.
+def leak_report(
+    arena: Arena, what: str = "the checked code", leaks: list[Leak] | None = None
+) -> str | None:
+    """The text of a leak failure for `arena`, or None when it is empty, no `__drop__` raised
+    and `leaks` (what `arena.leaks()` found earlier) is empty.
 
     Args:
         arena: an arena that should hold no live block any more.
         what: who is blamed in the first line ("test_cache_is_freed").
+        leaks: the unusable values found at the end of the checked code, before its scope
+            exited (which drops the forgotten ones, but too late: Rust would have freed them).
     """
     leaked = leaked_blocks(arena)
     failures = arena.drop_failures()
-    if not leaked and not failures:
+    if not leaked and not failures and not leaks:
         return None
     lines = []
+    if leaks:
+        lines.append(
+            f"{what} left {_count(len(leaks), 'value')} that no program can use any more "
+            "(arena.leaks()):"
+        )
+        lines.extend(f"  {leak}" for leak in leaks)
     if leaked:
         cells = sum(block.size for block in leaked)
         lines.append(
@@ -138,18 +159,20 @@ class no_leaks:  # lower case: used like a function, `with no_leaks():`
             # The block's own failure comes first: the scope adds any __drop__ error as a note.
             exit_with_inner_scopes(self._scope, exc)
             return
-        close_checked(self._scope, self._name)
+        # Asked here, while the block's variables still name what they hold.
+        close_checked(self._scope, self._name, self._arena.leaks())
 
 
-def close_checked(scope: Scope, what: str) -> None:
-    """Exit `scope` and raise `LeakError` if its arena still holds blocks or a `__drop__` raised.
+def close_checked(scope: Scope, what: str, leaks: list[Leak] | None = None) -> None:
+    """Exit `scope` and raise `LeakError` if its arena still holds blocks, a `__drop__` raised,
+    or `leaks` (what `arena.leaks()` found at the end of the checked code) is not empty.
 
     Scopes the checked code entered and never exited are reported with what they own, then
     exited (innermost first), so that they do not outlive the check.
     """
     arena = scope.arena
     left_open = _scopes_inside(scope)
-    report_before = leak_report(arena, what) if left_open else None
+    report_before = leak_report(arena, what, leaks) if left_open else None
     leaked_before = leaked_blocks(arena) if left_open else []
     try:
         exit_with_inner_scopes(scope, None)
@@ -157,9 +180,9 @@ def close_checked(scope: Scope, what: str) -> None:
         if not _raised_by_drops(failure, arena):
             raise
         # Reported below, with the value it came from, from the arena's records.
-    report = report_before if report_before is not None else leak_report(arena, what)
+    report = report_before if report_before is not None else leak_report(arena, what, leaks)
     if report is not None:
-        raise LeakError(report, leaked_before or leaked_blocks(arena), arena.drop_failures())
+        raise LeakError(report, leaked_before or leaked_blocks(arena), arena.drop_failures(), leaks)
 
 
 def _scopes_inside(scope: Scope) -> list[Scope]:
