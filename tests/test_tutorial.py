@@ -111,7 +111,7 @@ SYBIL = Sybil(
 )
 
 
-@pytest.mark.parametrize(("page", "blocks"), [("tutorial.md", 62), ("events.md", 2)])
+@pytest.mark.parametrize(("page", "blocks"), [("tutorial.md", 68), ("events.md", 2)])
 def test_every_block_of_the_docs_runs_and_prints_what_the_page_shows(
     monkeypatch: pytest.MonkeyPatch, page: str, blocks: int
 ) -> None:
