@@ -127,7 +127,7 @@ def test_a_moved_place_or_an_ended_ref_mut_is_refused(scope: Any) -> None:
 
 def test_a_handle_already_owned_elsewhere_cannot_be_put_in(scope: Any) -> None:
     a = Owned([Owned(1)])
-    b = Owned([0])
+    b: Owned[list[Any]] = Owned([0])
     part = a.value[0]
     before = _state(a, b, part)
     with pytest.raises(UseAfterMoveError) as refused:
@@ -151,8 +151,9 @@ def test_bad_places_and_handle_values_are_type_errors(scope: Any) -> None:
     bad: Any = [1]
     with pytest.raises(TypeError, match=r"expects an owned\.RefMut or an owned\.Owned"):
         owned.take(bad)
+    a_handle: Any = Owned(2)
     with pytest.raises(TypeError):
-        owned.replace(v, Owned(2))
+        owned.replace(v, a_handle)
     with pytest.raises(TypeError, match=r"expects an owned\.RefMut or an owned\.Owned"):
         owned.swap(v, v.borrow())  # type: ignore[arg-type]
     assert v.value == [1]
@@ -160,8 +161,8 @@ def test_bad_places_and_handle_values_are_type_errors(scope: Any) -> None:
 
 def test_swapping_a_value_with_its_own_part_is_refused(scope: Any) -> None:
     """Mutation: without the `_is_inside` check, `b` becomes a part of its own value."""
-    inner = Owned([0])
-    outer = Owned([inner])
+    inner: Owned[list[Any]] = Owned([0])
+    outer: Owned[list[Any]] = Owned([inner])
     before = _state(outer, inner)
     with pytest.raises(ValueError, match="part of the other's value"):
         owned.swap(outer, inner)

@@ -45,7 +45,7 @@ def test_a_list_filled_in_a_function_keeps_its_elements(owned_scope: owned.Scope
 
     @owned.function
     def get_years() -> Owned[list[Owned[int]]]:
-        years = Owned([])
+        years: Owned[list[Owned[int]]] = Owned([])
         for year in (2001, 2002):
             years.value.append(Owned(year))
         return years

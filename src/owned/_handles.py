@@ -258,6 +258,7 @@ class Owned(Handle):
         family = family_of(self, False)
         return [] if family is None else family._live_members()
 
+    @cython.locals(family=Family)
     def _facts(self) -> Facts:
         if not cython.compiled and not STATE.held_here():
             # Interpreted, another thread may be half-way through changing this handle (its

@@ -40,7 +40,7 @@ _OUTCOMES_PLUGIN = "owned-call-outcomes"
 _CHECKED = pytest.StashKey[bool]()
 _CALL_PASSED = pytest.StashKey[bool]()
 # For those: what `arena.leaks()` found when the test function returned.
-_LEAKS_AT_RETURN = pytest.StashKey["list[Leak]"]()
+_LEAKS_AT_RETURN = pytest.StashKey[list[Any]]()  # owned.Leak objects
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -164,7 +164,7 @@ class _CallOutcomes:
         stash = pyfuncitem.stash
         previous = sys.getprofile()
 
-        def at_return(frame: FrameType, event: str, arg: Any) -> None:
+        def at_return(frame: FrameType, event: Any, arg: Any) -> None:
             # A handle only the test's variables name is still named here; once the frame
             # is gone it would look forgotten.
             if event == "return" and frame.f_code is code:
