@@ -32,7 +32,7 @@ import yaml  # type: ignore[import-untyped]
 import owned
 
 _CASES = Path(__file__).with_name("typesafety")
-_RUNNABLE = ("test_borrows.yml", "test_missed_moves.yml")
+_RUNNABLE = ("test_borrows.yml", "test_missed_moves.yml", "test_v2_names.yml")
 _EXPECTED = re.compile(r"# E: .*?\[([a-z-]+)\]")
 
 _RAISED_FOR: dict[str, tuple[type[owned.OwnershipError], frozenset[str | None]]] = {
