@@ -217,10 +217,11 @@ class Effects:
         ):
             return None
         receiver = expr.callee.expr
+        if not isinstance(receiver, NameExpr):
+            return None  # the borrows of places are not followed
         var = self.tracked(receiver)
         if var is None or not _is_exactly_owned(self._types.get(receiver)):
             return None
-        assert isinstance(receiver, NameExpr)
         return var, receiver, expr.callee.name == "borrow_mut"
 
     def value_of(self, expr: MemberExpr) -> tuple[Var, NameExpr] | None:
@@ -261,7 +262,7 @@ class Effects:
                 continue
             for index in indices:
                 arg = actuals[index][0]
-                var = self.tracked(arg)
+                var = self.tracked(arg) if isinstance(arg, NameExpr) else None
                 if var is not None and _is_exactly_owned(self._types.get(arg)):
                     assert isinstance(arg, NameExpr)
                     lent.append((var, arg, mutable))
