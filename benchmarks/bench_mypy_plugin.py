@@ -11,6 +11,16 @@ timings on a shared machine swing more than the goals):
 * a generated owned-heavy module of about `--lines` lines (goal: ≤ 1.10x);
 * mypy's own source tree, plus one module that imports `owned` so that the plugin's hooks
   are active on every call (goal: ≤ 1.03x, and identical output).
+
+Measured for the plugin's version 2 (mypy 2.4.1, Python 3.11.7, instructions by callgrind):
+`python benchmarks/bench_mypy_plugin.py --callgrind --lines 3000 --no-mypy-source` gives
+5.26G without, 5.59G with, 1.062x. The whole source tree under callgrind takes too long on
+the shared machine, so mypy's source was measured on a slice: `checkexpr.py` and
+`semanal.py` (15,692 lines) of a copy of the installed package and the module above, with
+`follow_imports = skip` (and `silent` for `owned.*`), each run as
+`valgrind --tool=callgrind python -m mypy --config-file {with,without}.ini --no-incremental
+source/mypy/checkexpr.py source/mypy/semanal.py uses_owned.py`: 6.240G without, 6.359G
+with, 1.019x.
 """
 
 from __future__ import annotations
