@@ -26,7 +26,7 @@ DROPPING_METHODS: Final = frozenset({"drop"})
 BORROWING_METHODS: Final = frozenset({"borrow", "borrow_mut"})
 ANALYSED_METHOD_FULLNAMES: Final = frozenset(
     f"{handle}.{name}"
-    for handle in TRACKED_HANDLES
+    for handle in (*TRACKED_HANDLES, "owned._rc.SharedHandle")  # where `Rc`'s methods live
     for name in MOVING_METHODS | DROPPING_METHODS | BORROWING_METHODS
 )
 """Calls that make the plugin analyse the function around them (also for the borrow rules)."""
