@@ -1,3 +1,6 @@
+# These tests use borrows that ended on purpose, to test the errors the runtime raises.
+# mypy: disable-error-code="move-while-borrowed, borrow-conflict"
+# mypy: disable-error-code="assign-while-borrowed, dangling-borrow"
 """HTML renderings for notebooks, checked without a kernel: what each one shows, and escaping."""
 
 from __future__ import annotations

@@ -1,5 +1,7 @@
 # These tests commit the ownership bugs on purpose, to test the errors the runtime raises.
 # mypy: disable-error-code="use-after-move, use-after-drop, double-drop"
+# mypy: disable-error-code="move-while-borrowed, borrow-conflict"
+# mypy: disable-error-code="assign-while-borrowed, dangling-borrow"
 """Every error's message in full, as a user reads it: rustc's wording, the sites, the help."""
 
 from __future__ import annotations

@@ -1,3 +1,6 @@
+# These tests use borrows that ended on purpose, to test the errors the runtime raises.
+# mypy: disable-error-code="move-while-borrowed, borrow-conflict"
+# mypy: disable-error-code="assign-while-borrowed, dangling-borrow"
 """Every shape of an `@owned.function` signature takes the same path through one wrapper
 (`_calls.CallWrapper`, compiled or interpreted with the rest of the core): positional
 parameters, keyword-only ones, `*args`. A user must not be able to tell the shapes apart, and

@@ -35,6 +35,18 @@ def total(years: owned.Ref[list[int]]) -> int:
 
 
 print(total(Owned([2001]).borrow()))
+
+
+def borrows_correctly() -> None:
+    # The borrow rules run here (borrows, a release, a with block) and find nothing.
+    x = Owned([1])
+    r = x.borrow()
+    print(r.value, x.value)
+    r.release()
+    with x.borrow_mut() as m:
+        m.value.append(2)
+    x.value = [3]
+    x.drop()
 """
 
 _BUGGY = """\
@@ -62,6 +74,16 @@ class Account:
     def close(self, balance: Owned[int]) -> None:
         balance.drop()
         balance.drop()
+
+
+def borrows() -> None:
+    x = Owned([1])
+    r = x.borrow()
+    x.drop()
+    m = x.borrow_mut()
+    x.value = [2]
+    r.release()
+    print(r.value)
 
 
 years = Owned([2001])
@@ -188,7 +210,11 @@ def test_incremental_parallel_and_daemon_runs_report_like_a_cold_run(tmp_path: P
         daemon_run = _start(check, tmp_path)
         started.append(daemon_run)
         cold = _reports(_finish(cold_run))
-        assert len([line for line in cold if ": error: " in line]) == 4
+        errors = [line for line in cold if ": error: " in line]
+        assert len(errors) == 8
+        for code in ("move-while-borrowed", "borrow-conflict", "assign-while-borrowed"):
+            assert any(f"[{code}]" in line for line in errors)
+        assert any("[dangling-borrow]" in line for line in errors)
         assert _reports(_finish(writing_run)) == cold
         assert _reports(_finish(daemon_run)) == cold
         assert _run_mypy(*cached, cwd=tmp_path) == cold  # replays the cache

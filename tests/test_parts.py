@@ -1,3 +1,6 @@
+# These tests break the borrow rules on purpose, to test the errors the runtime raises.
+# mypy: disable-error-code="move-while-borrowed, borrow-conflict"
+# mypy: disable-error-code="assign-while-borrowed, dangling-borrow"
 # These tests commit the ownership bugs on purpose, to test the errors the runtime raises.
 # mypy: disable-error-code="use-after-move, use-after-drop, double-drop"
 """Version 2: values that own values (parts, drop glue, partial moves), borrow guards that end

@@ -1,3 +1,6 @@
+# These tests use borrows that ended on purpose, to test the errors the runtime raises.
+# mypy: disable-error-code="move-while-borrowed, borrow-conflict"
+# mypy: disable-error-code="assign-while-borrowed, dangling-borrow"
 """Scopes: Rust's blocks, dropping in reverse order, also while unwinding."""
 
 from __future__ import annotations

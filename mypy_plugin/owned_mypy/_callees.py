@@ -26,7 +26,7 @@ from mypy.nodes import (
     TypeInfo,
     Var,
 )
-from mypy.types import CallableType, Overloaded, Type, get_proper_type
+from mypy.types import CallableType, Overloaded, Type, UnionType, get_proper_type
 
 from ._effects import is_owned
 
@@ -107,12 +107,23 @@ def _witnesses(node: SymbolNode | FuncBase | Decorator | None) -> list[_Witness]
     return None
 
 
+def takes_owned(typ: Type) -> bool:
+    """Tell whether a parameter of type `typ` may take a tracked handle from a call.
+
+    `Owned[T]` moves it; the `Ref[T] | Owned[T]` of an `@owned.function` borrows it.
+    """
+    if is_owned(typ):
+        return True
+    proper = get_proper_type(typ)
+    return isinstance(proper, UnionType) and any(is_owned(item) for item in proper.items)
+
+
 def _has_owned_parameter(typ: Type | None) -> bool:
     if typ is None:
         return False  # an unannotated function: its parameters are Any
     proper = get_proper_type(typ)
     if isinstance(proper, CallableType):
-        return any(is_owned(arg_type) for arg_type in proper.arg_types)
+        return any(takes_owned(arg_type) for arg_type in proper.arg_types)
     if isinstance(proper, Overloaded):
         return any(_has_owned_parameter(item) for item in proper.items)
     return True  # a callable object or something unforeseen: let the hook decide

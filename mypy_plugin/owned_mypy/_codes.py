@@ -19,3 +19,30 @@ DOUBLE_DROP: Final = ErrorCode(
     "An Owned value is dropped a second time",
     "owned",
 )
+MOVE_WHILE_BORROWED: Final = ErrorCode(
+    "move-while-borrowed",
+    "An Owned value is moved or dropped while a borrow of it is held (rustc E0505)",
+    "owned",
+)
+BORROW_CONFLICT: Final = ErrorCode(
+    "borrow-conflict",
+    "A borrow conflicts with a borrow that is held (rustc E0499, E0502)",
+    "owned",
+)
+ASSIGN_WHILE_BORROWED: Final = ErrorCode(
+    "assign-while-borrowed",
+    "An Owned value is assigned to while a borrow of it is held (rustc E0506)",
+    "owned",
+)
+DANGLING_BORROW: Final = ErrorCode(
+    "dangling-borrow",
+    "A borrow is used after it ended, or returned from the call that owns its value"
+    " (rustc E0597, E0515)",
+    "owned",
+)
+OWNED_ALIAS: Final = ErrorCode(
+    "owned-alias",
+    "`y = x` binds a second name to an Owned handle: Rust would move it (opt-in)",
+    "owned",
+    default_enabled=False,
+)

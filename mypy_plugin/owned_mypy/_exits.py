@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
+from typing import Final
 
-from mypy.nodes import Block, Expression, NameExpr, RefExpr, TryStmt, WithStmt
+from mypy.nodes import Block, Expression, RefExpr, TryStmt, TupleExpr, Var, WithStmt
 
 from ._effects import Effects
 from ._exprs import ExpressionWalker
-from ._state import State, Tracker, join_all
+from ._state import Ending, Loan, State, Tracker, end_block_loans, join, join_all, loans_in
 
 
 class Exit(enum.Enum):
@@ -26,6 +27,8 @@ class Exit(enum.Enum):
     CONTINUE = "continue"
     RETURN = "return"
     RAISE = "raise"
+    RAISE_AFTER_MOVE = "raise after move"
+    """An `@owned.function` raised after taking its arguments: never an `OwnershipError`."""
 
 
 class LoopFrame:
@@ -36,17 +39,32 @@ class LoopFrame:
     def __init__(self) -> None:
         self.breaks: list[State] = []
         self.continues: list[State] = []
-        self.sites: set[NameExpr] = set()
+        self.sites: set[Expression] = set()
 
 
 class _TryFrame:
-    __slots__ = ("catching", "caught", "finally_entries", "has_finally")
+    __slots__ = ("after_move", "catching", "caught", "finally_entries", "has_finally")
 
     def __init__(self, *, catching: bool, has_finally: bool) -> None:
         self.catching = catching
         self.has_finally = has_finally
         self.caught: list[State] = []
+        self.after_move: list[State] = []
         self.finally_entries: dict[Exit, list[State]] = {}
+
+    def receive(self, exit_: Exit, state: State) -> bool:
+        """Take the state of an exit passing through this `try`; tell whether it stops here."""
+        if exit_ is Exit.RAISE_AFTER_MOVE:
+            if self.catching:
+                self.after_move.append(state)
+            return True  # elsewhere, staying silent is safe
+        if exit_ is Exit.RAISE and self.catching:
+            self.caught.append(state)
+            return True
+        if self.has_finally:
+            self.finally_entries.setdefault(exit_, []).append(state)
+            return True
+        return False
 
 
 class _WithFrame:
@@ -56,7 +74,22 @@ class _WithFrame:
         self.swallowed: list[State] = []
 
 
-_Frame = LoopFrame | _TryFrame | _WithFrame
+class _LoanFrame:
+    """A `with` block that ends borrows: every path leaving it, also by an exception."""
+
+    __slots__ = ("ending", "entry", "holders", "site")
+
+    def __init__(self, holders: list[Var], entry: frozenset[Loan] | None, site: WithStmt) -> None:
+        self.holders = holders
+        self.entry = entry
+        self.site = site
+        self.ending = Ending.SCOPE if entry is not None else Ending.WITH
+
+    def end(self, state: State) -> State:
+        return end_block_loans(state, self.holders, self.entry, self.ending, self.site)
+
+
+_Frame = LoopFrame | _TryFrame | _WithFrame | _LoanFrame
 
 
 class ExitRouter(ExpressionWalker):
@@ -84,7 +117,9 @@ class ExitRouter(ExpressionWalker):
 
     def _route(self, exit_: Exit, state: State) -> None:
         for frame in reversed(self._frames):
-            if isinstance(frame, LoopFrame):
+            if isinstance(frame, _LoanFrame):
+                state = frame.end(state)
+            elif isinstance(frame, LoopFrame):
                 if exit_ is Exit.BREAK:
                     frame.breaks.append(state)
                     return
@@ -92,15 +127,19 @@ class ExitRouter(ExpressionWalker):
                     frame.continues.append(state)
                     return
             elif isinstance(frame, _TryFrame):
-                if exit_ is Exit.RAISE and frame.catching:
-                    frame.caught.append(state)
-                    return
-                if frame.has_finally:
-                    frame.finally_entries.setdefault(exit_, []).append(state)
+                if frame.receive(exit_, state):
                     return
             elif exit_ is Exit.RAISE:
                 frame.swallowed.append(state)
                 return
+            elif exit_ is Exit.RAISE_AFTER_MOVE:
+                return
+
+    def may_raise_after_move(self) -> None:
+        """The current call took its arguments and may raise now (its body runs)."""
+        state = self.tracker.state
+        if self._guards and state is not None:
+            self._route(Exit.RAISE_AFTER_MOVE, state)
 
     def may_raise_here(self) -> None:
         state = self.tracker.state
@@ -136,8 +175,12 @@ class ExitRouter(ExpressionWalker):
                 self.block(o.else_body)
             ends = [tracker.state]
             handled = join_all(frame.caught)
+            after_move = join_all(frame.after_move)
             for type_expr, name, handler in zip(o.types, o.vars, o.handlers, strict=False):
                 tracker.state = handled
+                if after_move is not None and not _may_catch_ownership_error(type_expr):
+                    # Only the callee's own exception reaches this handler from that call.
+                    tracker.state = join(handled, after_move)
                 if type_expr is not None:
                     self.expr(type_expr)
                 if name is not None:
@@ -173,10 +216,32 @@ class ExitRouter(ExpressionWalker):
 
     def _with(self, o: WithStmt) -> None:
         tracker = self.tracker
+        effects = self.effects
+        holders: list[Var] = []
+        scope_entry: frozenset[Loan] | None = None
         for manager, target in zip(o.expr, o.target, strict=False):
             self.expr(manager)
             if target is not None:
                 self.bind(target)
+            holder = self.lend_to(target, manager)
+            if holder is not None:
+                holders.append(holder)
+            if effects.is_scope(manager) and scope_entry is None:
+                scope_entry = loans_in(tracker.state)
+        loan_frame = None
+        if holders or scope_entry is not None:
+            loan_frame = _LoanFrame(holders, scope_entry, o)
+        with self.frame(loan_frame, guard=False) if loan_frame else nullcontext():
+            self._with_body(o)
+        if loan_frame is not None and tracker.state is not None:
+            tracker.state = loan_frame.end(tracker.state)
+
+    def lend_to(self, target: Expression | None, value: Expression) -> Var | None:
+        """Bind `target` to the borrow that `value` makes, if it is one; return its holder."""
+        raise NotImplementedError
+
+    def _with_body(self, o: WithStmt) -> None:
+        tracker = self.tracker
         effects = self.effects
         expecting = any(effects.expects_exception(manager) for manager in o.expr)
         if not expecting and not any(
@@ -192,6 +257,23 @@ class ExitRouter(ExpressionWalker):
             # the states where the body raised go on after it.
             self.leave(Exit.RAISE)
         tracker.state = join_all([tracker.state, *frame.swallowed])
+
+
+_CATCHING_OWNERSHIP_ERRORS: Final = frozenset(
+    {"builtins.BaseException", "builtins.Exception", "builtins.MemoryError"}
+)
+
+
+def _may_catch_ownership_error(type_expr: Expression | None) -> bool:
+    """Tell whether an `except` clause may catch an `OwnershipError` (when unsure: yes)."""
+    if type_expr is None:
+        return True
+    if isinstance(type_expr, TupleExpr):
+        return any(_may_catch_ownership_error(item) for item in type_expr.items)
+    if not (isinstance(type_expr, RefExpr) and type_expr.fullname):
+        return True
+    fullname = type_expr.fullname
+    return fullname in _CATCHING_OWNERSHIP_ERRORS or not fullname.startswith("builtins.")
 
 
 def _catches_everything(types: list[Expression | None]) -> bool:

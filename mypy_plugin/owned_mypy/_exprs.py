@@ -20,14 +20,17 @@ from mypy.nodes import (
     DictExpr,
     DictionaryComprehension,
     Expression,
+    FuncDef,
     GeneratorExpr,
     IndexExpr,
     IntExpr,
+    LambdaExpr,
     ListComprehension,
     ListExpr,
     MemberExpr,
     NameExpr,
     OpExpr,
+    RefExpr,
     SetComprehension,
     SetExpr,
     SliceExpr,
@@ -40,8 +43,53 @@ from mypy.nodes import (
     YieldFromExpr,
 )
 
+from . import _loans, _names
 from ._effects import Effects
-from ._state import State, Tracker, join
+from ._state import Ending, Kind, State, Tracker, join
+
+_READING_BUILTINS: Final = frozenset(
+    f"builtins.{name}"
+    for name in (
+        "len",
+        "iter",
+        "list",
+        "tuple",
+        "set",
+        "frozenset",
+        "sorted",
+        "sum",
+        "min",
+        "max",
+        "any",
+        "all",
+        "enumerate",
+        "reversed",
+        "print",
+        "repr",
+        "str",
+        "dict",
+        "next",
+    )
+)
+"""Callees that read a borrow passed to them and never end it: a use, not an escape."""
+
+_ITERATING_BUILTINS: Final = frozenset(
+    f"builtins.{name}"
+    for name in (
+        "list",
+        "tuple",
+        "set",
+        "frozenset",
+        "sorted",
+        "sum",
+        "min",
+        "max",
+        "any",
+        "all",
+        "dict",
+    )
+)
+"""Callees that run a generator handed to them, and a `key=` function, at once."""
 
 
 class ExpressionWalker:
@@ -59,12 +107,17 @@ class ExpressionWalker:
         if handler is not None:
             handler(self, expr)
 
+    def may_raise_after_move(self) -> None:
+        """The current call took its arguments and may raise now (see `_exits`)."""
+
     def raised(self) -> None:
         """The current point raises (a `NoReturn` call): the rest of the path is unreachable."""
         self.tracker.state = None
 
     def bind(self, target: Expression) -> None:
         """Apply an assignment to `target` (after its value was evaluated)."""
+        for place in self.effects.places_under(target):
+            self.tracker.revive(place)
         if isinstance(target, NameExpr):
             if isinstance(target.node, Var):
                 self.tracker.revive(target.node)
@@ -74,9 +127,15 @@ class ExpressionWalker:
         elif isinstance(target, StarExpr):
             self.bind(target.expr)
         elif isinstance(target, MemberExpr):
+            if self.borrow_use(target.expr):
+                return
             self.expr(target.expr)
+            owner = self.effects.value_of(target)
+            if owner is not None and not self.tracker.use_is_dead(owner[0]):
+                _loans.assign(self.tracker, owner[0], owner[1])
         elif isinstance(target, IndexExpr):
-            self.expr(target.base)
+            if not self.borrow_use(target.base):
+                self.expr(target.base)
             self.expr(target.index)
 
     def condition(self, expr: Expression) -> tuple[State | None, State | None]:
@@ -118,11 +177,49 @@ class ExpressionWalker:
         state = self.tracker.state
         if state and o.node in state and self.effects.was_checked(o):
             assert isinstance(o.node, Var)
+            if state[o.node].loans:
+                # A borrow handed on (to a callee, into a container, to another name) may be
+                # ended or kept elsewhere: from here on the analysis does not follow it.
+                self.tracker.forget_loans(o.node)
+                return
             self.tracker.use(o.node, o)
 
+    def borrow_use(self, expr: Expression) -> bool:
+        """Check a use of a borrow through its name (`r.value`, `r[i]`, `len(r)`, `for y in r`).
+
+        Return whether `expr` is such a name (and so is not visited as an escape).
+        """
+        state = self.tracker.state
+        if not (state and isinstance(expr, NameExpr) and isinstance(expr.node, Var)):
+            return False
+        fact = state.get(expr.node)
+        if fact is None or not fact.loans:
+            return False
+        _loans.use_borrow(self.tracker, expr.node, expr)
+        return True
+
+    def _place_use(self, o: MemberExpr | IndexExpr) -> bool:
+        """Check a use of a followed place (`self.buf`); tell whether `o` is one."""
+        state = self.tracker.state
+        if not state:
+            return False
+        var = self.effects.tracked(o)
+        if var is None or var not in state:
+            return False
+        self.tracker.use(var, o)
+        return True
+
     def _member(self, o: MemberExpr) -> None:
-        if self.effects.liveness_check(o) is None:
-            self.expr(o.expr)
+        if self.effects.liveness_check(o) is not None or self._place_use(o):
+            return
+        if self.borrow_use(o.expr):
+            return
+        self.expr(o.expr)
+        owner = self.effects.value_of(o)
+        if owner is not None and self.tracker.state is not None:
+            var, name = owner
+            if not self.tracker.use_is_dead(var):
+                _loans.borrow(self.tracker, var, name, mutable=False)
 
     def _call(self, o: CallExpr) -> None:
         if o.analyzed is not None:
@@ -130,21 +227,105 @@ class ExpressionWalker:
             if isinstance(o.analyzed, CastExpr):
                 self.expr(o.analyzed.expr)
             return
+        if self._release(o):
+            return
         tracker = self.tracker
-        consumed = self.effects.consumed(o) if self.effects.was_checked(o) else []
+        effects = self.effects
+        checked = effects.was_checked(o)
+        consumed = effects.consumed(o) if checked else []
         # A consumed name is checked by the consumption itself (a drop of a dropped value is
         # a double drop, not a use), so its occurrence is not visited as a use.
-        skipped = {id(name) for _, name, _ in consumed}
+        skipped = {id(arg) for _, arg, _ in consumed}
         callee = o.callee
         if not (isinstance(callee, MemberExpr) and id(callee.expr) in skipped):
             self.expr(callee)
-        for arg in o.args:
-            if id(arg) not in skipped:
-                self.expr(arg)
-        for kind, name, var in consumed:
-            tracker.consume(var, kind, name)
-        if tracker.state is not None and self.effects.is_noreturn(o):
+        self._arguments(o, skipped)
+        if checked:
+            self._check_borrows(o)
+        for kind, arg, enforced in consumed:
+            self.consume(kind, arg, enforced=enforced)
+        if consumed and checked and effects.runs_owned_function(o):
+            self.may_raise_after_move()
+        if tracker.state and effects.forgets_volatile(o):
+            self.forget_volatile()
+        if tracker.state is not None and effects.is_noreturn(o):
             self.raised()
+
+    def forget_volatile(self) -> None:
+        """Unknown code ran: it may have rebound the volatile names (globals, `nonlocal`)."""
+        for var in self.effects.volatile:
+            self.tracker.revive(var)
+
+    def _arguments(self, o: CallExpr, skipped: set[int]) -> None:
+        """Evaluate the arguments, then what calling `o` runs of them at once."""
+        tracker = self.tracker
+        callee = o.callee
+        reads = isinstance(callee, RefExpr) and callee.fullname in _READING_BUILTINS
+        iterates = isinstance(callee, RefExpr) and callee.fullname in _ITERATING_BUILTINS
+        for arg in o.args:
+            if id(arg) in skipped or (reads and self.borrow_use(arg)):
+                continue
+            if iterates and isinstance(arg, GeneratorExpr):
+                self._eager(arg, [arg.left_expr])  # `any(... for ...)` runs it now
+                continue
+            self.expr(arg)
+            if iterates and isinstance(arg, LambdaExpr) and tracker.state is not None:
+                self.expr(arg.expr())  # a `key=` function is called on the items now
+        if tracker.state is None:
+            return
+        if isinstance(callee, LambdaExpr):
+            self.expr(callee.expr())  # `(lambda: x.value)()`
+        elif isinstance(callee, NameExpr) and isinstance(callee.node, FuncDef):
+            self.call_local_function(callee.node)
+
+    def _release(self, o: CallExpr) -> bool:
+        """Apply `r.release()` on a followed borrow; tell whether `o` is one."""
+        callee = o.callee
+        if not (isinstance(callee, MemberExpr) and callee.name == _names.RELEASE_METHOD):
+            return False
+        holder = callee.expr
+        if not (
+            isinstance(holder, NameExpr)
+            and isinstance(holder.node, Var)
+            and self.tracker.loans_of(holder.node)
+        ):
+            return False
+        self.borrow_use(holder)
+        self.tracker.end_loans(holder.node, Ending.RELEASED, o)
+        return True
+
+    def _check_borrows(self, o: CallExpr) -> None:
+        """Check the borrows that `o` makes: `x.borrow()`, `Owned` arguments of `Ref` parameters."""
+        tracker = self.tracker
+        borrowed = self.effects.borrow_call(o)
+        lent, _ = self.effects.lent(o)
+        if borrowed is not None:
+            lent = [borrowed, *lent]
+        for var, name, mutable in lent:
+            if tracker.state is not None and not tracker.use_is_dead(var):
+                _loans.borrow(tracker, var, name, mutable=mutable)
+
+    def consume(self, kind: Kind, arg: Expression, *, enforced: bool) -> None:
+        """Move or drop the handle of `arg`: a name, or either branch of `a if c else b`.
+
+        A borrowed handle is reported only where the runtime itself moves (`enforced`).
+        """
+        tracker = self.tracker
+        if isinstance(arg, ConditionalExpr):
+            when_true, when_false = self.condition(arg.cond)
+            tracker.state = when_true
+            self.consume(kind, arg.if_expr, enforced=enforced)
+            after_true = tracker.state
+            tracker.state = when_false
+            self.consume(kind, arg.else_expr, enforced=enforced)
+            tracker.state = join(after_true, tracker.state)
+            return
+        var = self.effects.tracked(arg)
+        if var is None:
+            self.expr(arg)
+            return
+        if tracker.use_is_dead(var) or not enforced or not _loans.move(tracker, var, arg, kind):
+            tracker.consume(var, kind, arg)
 
     def _assignment_expr(self, o: AssignmentExpr) -> None:
         self.expr(o.value)
@@ -176,19 +357,44 @@ class ExpressionWalker:
         self.tracker.state = join(shortcut, self.tracker.state)
 
     def _generator(self, o: GeneratorExpr) -> None:
-        # Only the first iterable is evaluated at once; the rest runs lazily, maybe never.
+        # Only the first iterable is evaluated at once; the rest runs lazily, maybe never
+        # (unless the generator is handed straight to `any()`, `list()`, ...: see `_call`).
         self.expr(o.sequences[0])
 
     def _comprehension(self, o: ListComprehension | SetComprehension) -> None:
-        # An eager comprehension's clauses are followed once, whatever the length.
         generator = o.generator
-        self._clauses(generator.indices, generator.sequences, generator.condlists)
-        self.expr(generator.left_expr)
+        self._eager(generator, [generator.left_expr])
 
     def _dict_comprehension(self, o: DictionaryComprehension) -> None:
-        self._clauses(o.indices, o.sequences, o.condlists)
-        self.expr(o.key)
-        self.expr(o.value)
+        self._eager(o, [o.key, o.value])
+
+    def _eager(
+        self, o: GeneratorExpr | DictionaryComprehension, results: list[Expression | None]
+    ) -> None:
+        """Run a comprehension: its first iterable once, the rest as the body of a loop."""
+        self.expr(o.sequences[0])
+
+        def one_round() -> None:
+            self.bind(o.indices[0])
+            for condition in o.condlists[0]:
+                self.expr(condition)
+            self._clauses(o.indices[1:], o.sequences[1:], o.condlists[1:])
+            for result in results:
+                self.expr(result)
+
+        self.repeat(one_round)
+
+    def repeat(self, body: Callable[[], None]) -> None:
+        """Run `body` as a loop that runs any number of times (`FlowAnalyzer` iterates)."""
+        body()
+
+    def call_local_function(self, function: FuncDef) -> None:
+        """Check the uses that calling a function defined in this body makes (`FlowAnalyzer`)."""
+
+    def _lambda(self, o: LambdaExpr) -> None:
+        # Defaults are evaluated now; the body only when the lambda is called.
+        for argument in o.arguments:
+            self.expr(argument.initializer)
 
     def _clauses(
         self,
@@ -212,7 +418,10 @@ class ExpressionWalker:
             self.expr(value)
 
     def _index(self, o: IndexExpr) -> None:
-        self.expr(o.base)
+        if self._place_use(o):
+            return
+        if not self.borrow_use(o.base):
+            self.expr(o.base)
         self.expr(o.index)
 
     def _comparison(self, o: ComparisonExpr) -> None:
@@ -229,6 +438,8 @@ class ExpressionWalker:
         o: UnaryExpr | StarExpr | AwaitExpr | YieldExpr | YieldFromExpr | TypeApplication,
     ) -> None:
         self.expr(o.expr)
+        if isinstance(o, AwaitExpr | YieldExpr | YieldFromExpr) and self.tracker.state:
+            self.forget_volatile()  # other code runs while this one is suspended
 
 
 _EXPRESSIONS: Final[dict[type[Expression], Callable[[ExpressionWalker, Any], None]]] = {
@@ -239,6 +450,7 @@ _EXPRESSIONS: Final[dict[type[Expression], Callable[[ExpressionWalker, Any], Non
     ConditionalExpr: ExpressionWalker._conditional,
     OpExpr: ExpressionWalker._op,
     GeneratorExpr: ExpressionWalker._generator,
+    LambdaExpr: ExpressionWalker._lambda,
     ListComprehension: ExpressionWalker._comprehension,
     SetComprehension: ExpressionWalker._comprehension,
     DictionaryComprehension: ExpressionWalker._dict_comprehension,

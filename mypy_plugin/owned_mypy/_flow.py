@@ -14,10 +14,12 @@ from mypy.nodes import (
     AssignmentStmt,
     Block,
     BreakStmt,
+    CallExpr,
     ClassDef,
     ContinueStmt,
     Decorator,
     DelStmt,
+    Expression,
     ExpressionStmt,
     ForStmt,
     FuncDef,
@@ -28,6 +30,7 @@ from mypy.nodes import (
     OperatorAssignmentStmt,
     OverloadedFuncDef,
     RaiseStmt,
+    RefExpr,
     ReturnStmt,
     Statement,
     TempNode,
@@ -48,10 +51,11 @@ from mypy.patterns import (
     ValuePattern,
 )
 
-from . import _compat
+from . import _codes, _compat, _loans, _names
 from ._effects import Effects
 from ._exits import Exit, ExitRouter, LoopFrame
-from ._state import State, Tracker, join, join_all, mark_carried
+from ._report import Note, spelled
+from ._state import Loan, State, Tracker, join, join_all, mark_carried
 
 _MAX_LOOP_ROUNDS: Final = 12
 """The lattice is small (a few events per name); real loops converge in two or three rounds."""
@@ -60,9 +64,21 @@ _MAX_LOOP_ROUNDS: Final = 12
 class FlowAnalyzer(ExitRouter):
     """Walks the statements of one body; nested function bodies are collected, not walked."""
 
-    def __init__(self, tracker: Tracker, effects: Effects) -> None:
+    def __init__(
+        self,
+        tracker: Tracker,
+        effects: Effects,
+        call_owned: tuple[set[Var], set[Var]] | None = None,
+    ) -> None:
         super().__init__(tracker, effects)
         self.nested: list[FuncItem] = []
+        self.owned_functions: set[FuncItem] = set()
+        """The nested functions decorated with `@owned.function`."""
+        self._call_owned = call_owned
+        """For an `@owned.function`: the names its call owns (locals, `Owned` parameters)."""
+        self._with_holders: dict[int, Var] = {}
+        self._inlined: frozenset[FuncDef] = frozenset()
+        """The local functions whose calls are being followed (a recursive one stops)."""
 
     # Blocks and simple statements.
 
@@ -95,6 +111,50 @@ class FlowAnalyzer(ExitRouter):
         self.expr(o.rvalue)
         for target in o.lvalues:
             self.bind(target)
+        if len(o.lvalues) == 1:
+            target = o.lvalues[0]
+            if self.lend_to(target, o.rvalue) is None:
+                self._alias(target, o.rvalue)
+
+    def lend_to(self, target: Expression | None, value: Expression) -> Var | None:
+        tracker = self.tracker
+        effects = self.effects
+        if tracker.state is None:
+            return None
+        holder = effects.local(target) if target is not None else None
+        loans: tuple[Loan, ...] = ()
+        borrowed = effects.borrow_call(value)
+        if borrowed is not None:
+            var, name, mutable = borrowed
+            loans = (Loan(var, name.name, mutable, value),)
+        elif isinstance(value, CallExpr) and effects.was_checked(value):
+            lent, returns_borrow = effects.lent(value)
+            if returns_borrow:
+                loans = tuple(Loan(var, name.name, mutable, name) for var, name, mutable in lent)
+        if not loans or any(tracker.use_is_dead(loan.owner) for loan in loans):
+            return None
+        if target is None:
+            holder = self._with_holders.setdefault(id(value), Var("<with borrow>"))
+        if holder is None:
+            return None
+        tracker.lend(holder, loans)
+        return holder
+
+    def _alias(self, target: Expression, value: Expression) -> None:
+        new = self.effects.local(target)
+        old = self.effects.tracked(value)
+        if new is None or old is None or new is old:
+            return
+        source = spelled(value)
+        if not self.tracker.use_is_dead(old):
+            self.tracker.alias(new, old)
+            self.tracker.reporter.add(
+                target,
+                f'"{source}" is an Owned handle: this binds a second name to it, where'
+                " Rust would move it",
+                _codes.OWNED_ALIAS,
+                [Note(value, f'Use "{source}.move()" to move it')],
+            )
 
     def _operator_assignment(self, o: OperatorAssignmentStmt) -> None:
         self.expr(o.lvalue)
@@ -108,6 +168,8 @@ class FlowAnalyzer(ExitRouter):
                 self.tracker.revive(target.node)  # `del x` ends the tracking of `x`
             else:
                 self.expr(target)
+            for place in self.effects.places_under(target):
+                self.tracker.revive(place)
 
     def _assert(self, o: AssertStmt) -> None:
         when_true, when_false = self.condition(o.expr)
@@ -118,8 +180,28 @@ class FlowAnalyzer(ExitRouter):
     def _return(self, o: ReturnStmt) -> None:
         # `return x` hands the handle to the caller only once the function has returned,
         # after its `finally` blocks ran: nothing in the body can observe that move.
+        if self._call_owned is not None and o.expr is not None:
+            self._check_returned_borrow(o.expr)
         self.expr(o.expr)
         self.leave(Exit.RETURN)
+
+    def _check_returned_borrow(self, returned: Expression) -> None:
+        assert self._call_owned is not None
+        locals_, parameters = self._call_owned
+        owned = locals_ | parameters
+        items = returned.items if isinstance(returned, TupleExpr) else [returned]
+        for item in items:
+            borrowed = self.effects.borrow_call(item)
+            if borrowed is not None:
+                var, name, mutable = borrowed
+                loans: tuple[Loan, ...] = (Loan(var, name.name, mutable, item),)
+            elif isinstance(item, NameExpr) and isinstance(item.node, Var):
+                loans = self.tracker.loans_of(item.node)
+            else:
+                continue
+            mine = tuple(loan for loan in loans if loan.owner in owned)
+            if mine and not any(self.tracker.use_is_dead(loan.owner) for loan in mine):
+                _loans.returned(self.tracker, item, mine, parameters)
 
     def _raise(self, o: RaiseStmt) -> None:
         if o.expr is not None:
@@ -134,6 +216,28 @@ class FlowAnalyzer(ExitRouter):
     def _continue(self, o: ContinueStmt) -> None:
         self.leave(Exit.CONTINUE)
 
+    def repeat(self, body: Callable[[], None]) -> None:
+        def one_round() -> State | None:
+            exhausted = self.tracker.state
+            body()
+            return exhausted
+
+        self._loop(one_round, None)
+
+    def call_local_function(self, function: FuncDef) -> None:
+        """Follow a call of a function defined in this body: its uses of this body's names
+        happen now (`def show(): print(x.value)`, then `drop(x)`, then `show()`).
+
+        Only the uses are checked; what the call moves is not followed (staying silent).
+        """
+        if function in self._inlined or function not in self.nested:
+            return
+        inner = FlowAnalyzer(Tracker(self.tracker.reporter), self.effects)
+        inner.tracker.state = self.tracker.state
+        inner._inlined = self._inlined | {function}
+        inner.nested = self.nested
+        inner.block(function.body)
+
     # Definitions: decorators and defaults run now, bodies later (analysed on their own).
 
     def _func_def(self, o: FuncDef) -> None:
@@ -146,6 +250,11 @@ class FlowAnalyzer(ExitRouter):
         for decorator in o.decorators:
             self.expr(decorator)
         self._func_def(o.func)
+        if any(
+            isinstance(decorator, RefExpr) and decorator.fullname == _names.FUNCTION_DECORATOR
+            for decorator in o.decorators
+        ):
+            self.owned_functions.add(o.func)
 
     def _overloaded(self, o: OverloadedFuncDef) -> None:
         for item in o.items:
@@ -223,7 +332,8 @@ class FlowAnalyzer(ExitRouter):
         self._loop(one_round, o.else_body)
 
     def _for(self, o: ForStmt) -> None:
-        self.expr(o.expr)
+        if not self.borrow_use(o.expr):
+            self.expr(o.expr)
 
         def one_round() -> State | None:
             exhausted = self.tracker.state

@@ -6,9 +6,15 @@ RUNTIME_MODULE: Final = "owned._handles"
 """A build that does not contain this module cannot produce an `Owned` value: the plugin idles."""
 
 OWNED: Final = "owned._handles.Owned"
-REF: Final = frozenset({"owned._borrows.Ref", "owned._handles.Ref"})
-REF_MUT: Final = frozenset({"owned._borrows.RefMut", "owned._handles.RefMut"})
-REF_MUT_DEFINITION: Final = "owned._borrows.RefMut"
+RC: Final = "owned._rc.Rc"
+ARC: Final = "owned._sync.Arc"
+TRACKED_HANDLES: Final = frozenset({OWNED, RC, ARC})
+"""Handles whose names are tracked: moved, dropped and dead like an `Owned` (contract v2)."""
+SCOPE_CLASS: Final = "owned._scope.Scope"
+SPAWN_FUNCTION: Final = "owned._threads.spawn"
+REF: Final = "owned._borrows.Ref"
+REF_MUT: Final = "owned._borrows.RefMut"
+BORROWS: Final = frozenset({REF, REF_MUT})
 
 MOVE_FUNCTION: Final = "owned._handles.move"
 DROP_FUNCTION: Final = "owned._handles.drop"
@@ -17,9 +23,15 @@ FUNCTION_DECORATOR: Final = "owned._function.function"
 MOVING_METHODS: Final = frozenset({"move", "into_inner"})
 """Methods of `Owned` after which the handle is dead because its value went elsewhere."""
 DROPPING_METHODS: Final = frozenset({"drop"})
-CONSUMING_METHOD_FULLNAMES: Final = frozenset(
-    f"{OWNED}.{name}" for name in MOVING_METHODS | DROPPING_METHODS
+BORROWING_METHODS: Final = frozenset({"borrow", "borrow_mut"})
+ANALYSED_METHOD_FULLNAMES: Final = frozenset(
+    f"{handle}.{name}"
+    for handle in (*TRACKED_HANDLES, "owned._rc.SharedHandle")  # where `Rc`'s methods live
+    for name in MOVING_METHODS | DROPPING_METHODS | BORROWING_METHODS
 )
+"""Calls that make the plugin analyse the function around them (also for the borrow rules)."""
+VALUE_ATTRIBUTE: Final = f"{OWNED}.value"
+RELEASE_METHOD: Final = "release"
 LIVENESS_PROPERTY: Final = "is_alive"
 """Reading it never raises, so it is not a use of the handle."""
 

@@ -5,11 +5,12 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable
 from pathlib import Path
-from typing import Final
+from typing import Final, final
 
 from mypy.nodes import MypyFile
 from mypy.options import Options
 from mypy.plugin import (
+    AttributeContext,
     FunctionContext,
     FunctionSigContext,
     MethodContext,
@@ -20,8 +21,7 @@ from mypy.plugin import (
 from mypy.types import FunctionLike, Type
 
 from . import _names
-from ._callees import CalleeIndex
-from ._effects import is_owned
+from ._callees import CalleeIndex, takes_owned
 from ._schedule import FlowScheduler
 from ._signatures import (
     DELEGATED_METHODS,
@@ -41,6 +41,7 @@ def _source_digest() -> str:
 _SOURCE_DIGEST: Final = _source_digest()
 
 
+@final
 class OwnedPlugin(Plugin):
     """Precise types for `owned`'s handles and flow-sensitive ownership checks."""
 
@@ -54,7 +55,7 @@ class OwnedPlugin(Plugin):
         self._runtime_seen = False
         self._delegates = {
             f"{borrow}.{method}": delegate_to_value(method)
-            for borrow in _names.REF | _names.REF_MUT
+            for borrow in _names.BORROWS
             for method in DELEGATED_METHODS
         }
         self._function_hooks: dict[str, Callable[[FunctionContext], Type]] = {
@@ -80,6 +81,18 @@ class OwnedPlugin(Plugin):
     def get_function_signature_hook(
         self, fullname: str
     ) -> Callable[[FunctionSigContext], FunctionLike] | None:
+        return self._signature_hook(fullname)
+
+    def get_method_signature_hook(
+        self, fullname: str
+    ) -> Callable[[MethodSigContext], FunctionLike] | None:
+        if fullname in _names.ANALYSED_METHOD_FULLNAMES:
+            return self._mark_always if self._runtime_in_build() else None
+        return self._signature_hook(fullname)
+
+    def _signature_hook(
+        self, fullname: str
+    ) -> Callable[[FunctionSigContext | MethodSigContext], FunctionLike] | None:
         known = self._known_callees.get(fullname)
         if known is not None and known[0].type is known[1]:
             return self._mark_if_moving if known[2] else None
@@ -87,17 +100,10 @@ class OwnedPlugin(Plugin):
             return None
         return self._mark_if_moving
 
-    def get_method_signature_hook(
-        self, fullname: str
-    ) -> Callable[[MethodSigContext], FunctionLike] | None:
-        if fullname in _names.CONSUMING_METHOD_FULLNAMES:
-            return self._mark_always if self._runtime_in_build() else None
-        known = self._known_callees.get(fullname)
-        if known is not None and known[0].type is known[1]:
-            return self._mark_if_moving if known[2] else None
-        if not self._runtime_in_build() or not self._callees.may_take_owned(fullname):
-            return None
-        return self._mark_if_moving
+    def get_attribute_hook(self, fullname: str) -> Callable[[AttributeContext], Type] | None:
+        if fullname == _names.VALUE_ATTRIBUTE:
+            return self._mark_attribute
+        return None
 
     def get_function_hook(self, fullname: str) -> Callable[[FunctionContext], Type] | None:
         hook = self._function_hooks.get(fullname)
@@ -117,10 +123,15 @@ class OwnedPlugin(Plugin):
         return self._runtime_seen
 
     def _mark_if_moving(self, ctx: FunctionSigContext | MethodSigContext) -> FunctionLike:
-        if any(is_owned(arg_type) for arg_type in ctx.default_signature.arg_types):
+        if any(takes_owned(arg_type) for arg_type in ctx.default_signature.arg_types):
             self._scheduler.mark_current_target(ctx.api)
         return ctx.default_signature
 
     def _mark_always(self, ctx: MethodSigContext) -> FunctionLike:
         self._scheduler.mark_current_target(ctx.api)
         return ctx.default_signature
+
+    def _mark_attribute(self, ctx: AttributeContext) -> Type:
+        # `x.value` (read or written) conflicts with a borrow of `x` that is held.
+        self._scheduler.mark_current_target(ctx.api)
+        return ctx.default_attr_type

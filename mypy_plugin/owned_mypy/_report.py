@@ -6,23 +6,23 @@ from collections.abc import Iterable
 from typing import NamedTuple
 
 from mypy.errorcodes import ErrorCode
-from mypy.nodes import NameExpr
+from mypy.nodes import Context, Expression, IndexExpr, IntExpr, MemberExpr, NameExpr, StrExpr
 
 from . import _codes
 from ._state import Event, Kind
 
 
 class Note(NamedTuple):
-    """A secondary message at the place where the value was moved or dropped."""
+    """A secondary message at the place where the value was moved, dropped or borrowed."""
 
-    site: NameExpr
+    site: Context
     message: str
 
 
 class Diagnostic(NamedTuple):
     """One error at the offending use, with its notes."""
 
-    use: NameExpr
+    use: Context
     message: str
     code: ErrorCode
     notes: tuple[Note, ...]
@@ -38,7 +38,7 @@ class Reporter:
         self.diagnostics: list[Diagnostic] = []
         self._seen: set[tuple[int, str]] = set()
 
-    def use(self, name: NameExpr, events: Iterable[Event], *, definite: bool) -> None:
+    def use(self, name: Expression, events: Iterable[Event], *, definite: bool) -> None:
         """Report a use of `name` after the given moves/drops."""
         ordered = _ordered(events)
         if all(event.kind is Kind.DROP for event in ordered):
@@ -46,25 +46,39 @@ class Reporter:
         else:
             code, noun = _codes.USE_AFTER_MOVE, "moved"
         possibly = "" if definite else "possibly "
-        self._add(name, f'Use of {possibly}{noun} value "{name.name}"', code, ordered)
+        self._add(name, f'Use of {possibly}{noun} value "{spelled(name)}"', code, ordered)
 
-    def double_drop(self, name: NameExpr, events: Iterable[Event], *, definite: bool) -> None:
+    def double_drop(self, name: Expression, events: Iterable[Event], *, definite: bool) -> None:
         """Report a drop of `name` after it was dropped already."""
         if definite:
-            message = f'Value "{name.name}" is dropped twice'
+            message = f'Value "{spelled(name)}" is dropped twice'
         else:
-            message = f'Value "{name.name}" may have been dropped already'
+            message = f'Value "{spelled(name)}" may have been dropped already'
         self._add(name, message, _codes.DOUBLE_DROP, _ordered(events))
 
-    def _add(self, name: NameExpr, message: str, code: ErrorCode, events: list[Event]) -> None:
+    def _add(self, name: Expression, message: str, code: ErrorCode, events: list[Event]) -> None:
+        self.add(name, message, code, [Note(event.site, _note_text(event)) for event in events])
+
+    def add(self, use: Context, message: str, code: ErrorCode, notes: Iterable[Note]) -> None:
+        """Report `message` at `use` (once per site and message; never while silenced)."""
         if self.silent:
             return
-        key = (id(name), message)
+        key = (id(use), message)
         if key in self._seen:
             return
         self._seen.add(key)
-        notes = tuple(Note(event.site, _note_text(event)) for event in events)
-        self.diagnostics.append(Diagnostic(name, message, code, notes))
+        self.diagnostics.append(Diagnostic(use, message, code, tuple(notes)))
+
+
+def spelled(expr: Expression) -> str:
+    """The place `expr` names, as written: `x`, `self.buf`, `hs[0]`, `hs["a"]`."""
+    if isinstance(expr, NameExpr):
+        return expr.name
+    if isinstance(expr, MemberExpr):
+        return f"{spelled(expr.expr)}.{expr.name}"
+    if isinstance(expr, IndexExpr) and isinstance(expr.index, IntExpr | StrExpr):
+        return f"{spelled(expr.base)}[{expr.index.value!r}]"
+    return "<expression>"
 
 
 def _ordered(events: Iterable[Event]) -> list[Event]:

@@ -32,7 +32,7 @@ from mypy.scope import Scope
 from mypy.types import CallableType, NoneType, Type
 
 from . import _compat, _names
-from ._analysis import analyse_function, analyse_module
+from ._analysis import analyse_function, analyse_module, is_owned_function
 from ._report import Diagnostic
 
 _SYNTHETIC_NAME: Final = "<owned_mypy flow analysis>"
@@ -116,7 +116,10 @@ class FlowScheduler:
             if function is None:
                 diagnostics = analyse_module(checker.tree, types)
             else:
-                diagnostics = analyse_function(function, types)
+                symbols = info.names if info is not None else checker.tree.names
+                symbol = symbols.get(function.name)
+                decorated = symbol is not None and is_owned_function(symbol.node)
+                diagnostics = analyse_function(function, types, owned_function=decorated)
             if diagnostics:
                 with _target_scope(checker.tscope, function, info):
                     for diagnostic in diagnostics:

@@ -34,7 +34,7 @@ def borrowing_decorator(
 
     def hook(ctx: FunctionContext) -> Type:
         owned = _type_info(lookup, _names.OWNED)
-        ref_mut = _type_info(lookup, _names.REF_MUT_DEFINITION)
+        ref_mut = _type_info(lookup, _names.REF_MUT)
         decorated = get_proper_type(ctx.default_return_type)
         if owned is None:
             return ctx.default_return_type
@@ -59,11 +59,11 @@ def _widened(signature: CallableType, owned: TypeInfo, ref_mut: TypeInfo | None)
         proper = get_proper_type(declared)
         if (
             isinstance(proper, Instance)
-            and proper.type.fullname in _names.REF | _names.REF_MUT
+            and proper.type.fullname in _names.BORROWS
             and len(proper.args) == 1
         ):
             accepted = [declared, Instance(owned, [proper.args[0]])]
-            if ref_mut is not None and proper.type.fullname in _names.REF:
+            if ref_mut is not None and proper.type.fullname == _names.REF:
                 accepted.append(Instance(ref_mut, [proper.args[0]]))
             arg_types.append(UnionType(accepted))
         else:
@@ -107,7 +107,7 @@ def iterate_borrowed(ctx: FunctionContext) -> Type:
     borrow = get_proper_type(ctx.arg_types[0][0])
     if not (
         isinstance(borrow, Instance)
-        and borrow.type.fullname in _names.REF_MUT
+        and borrow.type.fullname == _names.REF_MUT
         and len(borrow.args) == 1
     ):
         return ctx.default_return_type

@@ -227,7 +227,7 @@ def _undo(done: list[Any], site: Site) -> None:
         if original is None:
             end_loan(result, 1, site)
         elif original is PASSED:
-            continue
+            continue  # a borrow passed on as it is: the call did not make it
         elif type(original) is Owned:
             undo_transfer(original, result)
         else:

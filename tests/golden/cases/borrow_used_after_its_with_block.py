@@ -1,4 +1,4 @@
-# mypy: disable-error-code="use-after-move, use-after-drop, double-drop"
+# mypy: disable-error-code="use-after-move, use-after-drop, double-drop, dangling-borrow"
 # A golden case (tests/test_golden.py): its error must render the same on every Python.
 import owned
 from owned import Owned
