@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import sys
 from contextvars import ContextVar
-from typing import Any
+from typing import Any, Final
 
 try:
     import cython
@@ -188,7 +188,13 @@ def _references(handle: object) -> int:
     """How many references to `handle` there are besides this call's own."""
     if cython.compiled:
         return _refcount(handle) - 1  # the caller's loop variable (arguments are borrowed)
-    return sys.getrefcount(handle) - 3  # the caller's loop variable, this parameter, the call
+    return sys.getrefcount(handle) - _CALL_REFERENCES
+
+
+# Interpreted, the references of the caller's loop variable, this parameter and the argument of
+# `sys.getrefcount`; 3.10 also keeps the caller's own argument on its stack during the call
+# (3.11 moves it into the callee's frame).
+_CALL_REFERENCES: Final = 3 if sys.version_info >= (3, 11) else 4
 
 
 # `members[last]` only with 0 <= last < len(members), tested first: compiled, unchecked.

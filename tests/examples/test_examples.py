@@ -31,4 +31,13 @@ def test_example_prints_its_expected_output(example: Path) -> None:
         check=False,
     )
     assert result.returncode == 0, result.stderr
-    assert result.stdout + result.stderr == (EXPECTED / f"{example.stem}.out").read_text()
+    assert result.stdout + result.stderr == _expected(example.stem)
+
+
+def _expected(stem: str) -> str:
+    """The promised output; on 3.10, which records no columns, its whole-line variant in
+    `py310/` where one exists (a snippet underlines the statement's line, not the expression)."""
+    older = EXPECTED / "py310" / f"{stem}.out"
+    if sys.version_info < (3, 11) and older.exists():
+        return older.read_text()
+    return (EXPECTED / f"{stem}.out").read_text()
