@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import sys
 from contextvars import ContextVar
-from typing import Any, Final
+from typing import Any
 
 try:
     import cython
@@ -191,10 +191,25 @@ def _references(handle: object) -> int:
     return sys.getrefcount(handle) - _CALL_REFERENCES
 
 
-# Interpreted, the references of the caller's loop variable, this parameter and the argument of
-# `sys.getrefcount`; 3.10 also keeps the caller's own argument on its stack during the call
-# (3.11 moves it into the callee's frame).
-_CALL_REFERENCES: Final = 3 if sys.version_info >= (3, 11) else 4
+def _call_references() -> int:
+    """How many of the references `sys.getrefcount` sees in `_references` are the call's own.
+
+    The caller's loop variable always; before 3.14 also the parameter and `getrefcount`'s
+    argument, which 3.14's interpreter borrows from the caller's frame without counting them
+    (`LOAD_FAST_BORROW`); on 3.10 also the caller's own argument, which it keeps on its stack
+    during the call (4 there, 3 on 3.11-3.13, 1 on 3.14+). Measured on a probe held by exactly
+    two references, in the shape `_forgotten` calls it, rather than assumed per version.
+    """
+    probe = object()
+    held = [probe]  # the probe's two references: this variable and the list
+    for handle in held:
+        return _references(handle) - 2
+    raise AssertionError("unreachable")
+
+
+_CALL_REFERENCES = 0
+if not cython.compiled:
+    _CALL_REFERENCES = _call_references()
 
 
 # `members[last]` only with 0 <= last < len(members), tested first: compiled, unchecked.
