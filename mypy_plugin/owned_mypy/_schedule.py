@@ -158,6 +158,17 @@ def _target_scope(scope: Scope, function: FuncItem | None, info: TypeInfo | None
 
 
 def _emit(checker: TypeChecker, diagnostic: Diagnostic) -> None:
+    if _already_reported(checker, diagnostic):
+        return  # a body analysed twice (older mypy): mypy drops the error, not its notes
     error = checker.fail(diagnostic.message, diagnostic.use, code=diagnostic.code)
     for note in diagnostic.notes:
         _compat.note(checker, note.message, note.site, diagnostic, error)
+
+
+def _already_reported(checker: TypeChecker, diagnostic: Diagnostic) -> bool:
+    errors = checker.msg.errors
+    use = diagnostic.use
+    return any(
+        info.line == use.line and info.column == use.column and info.message == diagnostic.message
+        for info in errors.error_info_map.get(errors.file, [])
+    )
